@@ -1,0 +1,18 @@
+// out[i] = EXPR(a) over a strided input; the output is contiguous.
+// {{TA}}/{{TO}}: storage types; {{CT}}: compute type; {{EXPR}} uses a, p0, p1.
+//#include lib/common
+//#include lib/math
+@group(0) @binding(1) var<storage, read> A: array<{{TA}}>;
+@group(0) @binding(2) var<storage, read_write> OUT: array<{{TO}}>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = linear_id(wid, nwg, lid, 256u);
+  if (i >= u.n) { return; }
+  var ia = u.off1 + i;
+  if (!{{CONTIG}}) { ia = offsets(i).y; }
+  let a = {{CT}}(A[ia]);
+  let p0 = u.p0;
+  let p1 = u.p1;
+  OUT[i] = {{TO}}({{EXPR}});
+}
