@@ -19,6 +19,7 @@ export { sum, mean, max, min, argmax, argmin, variance, logsumexp, type Dims, ty
 export * from './ops/shape.ts';
 export { matmul, linear } from './ops/matmul.ts';
 export { item } from './ops/io.ts';
+export { assign } from './ops/assign.ts';
 export const F = functional;
 
 export interface MemoryInfo {

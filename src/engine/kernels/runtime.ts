@@ -40,7 +40,9 @@ class Runtime {
   private opsInBatch: string[] = [];
   private scopes: Promise<void>[] = [];
   private staging: GPUBuffer[] = [];
+  /** Totals since the device started: batches submitted, dispatches and copies recorded. */
   submits = 0;
+  recorded = 0;
 
   constructor(device: GPUDevice) {
     this.device = device;
@@ -110,6 +112,7 @@ class Runtime {
     if (y > WORKGROUPS_PER_DIM || groupsZ > WORKGROUPS_PER_DIM) throw new Error(`${op}: too many workgroups (${groups} × ${groupsY} × ${groupsZ})`);
     this.pass.dispatchWorkgroups(x, y, groupsZ);
     this.dispatches++;
+    this.recorded++;
     this.opsInBatch.push(op);
   }
 
@@ -119,6 +122,7 @@ class Runtime {
     const encoder = this.beginBatch();
     this.endPass();
     encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.recorded++;
     this.opsInBatch.push(op);
   }
 

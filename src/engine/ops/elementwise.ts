@@ -185,10 +185,31 @@ const MINIMUM: BinaryDef = {
   grad: (g, a, b) => [f('minimum.backward', [g, a, b], 'a * select(select(0.0, 0.5, b == c), 1.0, b < c)'), f('minimum.backward', [g, b, a], 'a * select(select(0.0, 0.5, b == c), 1.0, b < c)')],
 };
 
-export const add = (a: TensorOrScalar, b: TensorOrScalar) => binary(ADD, a, b);
-export const sub = (a: TensorOrScalar, b: TensorOrScalar) => binary(SUB, a, b);
-export const mul = (a: TensorOrScalar, b: TensorOrScalar) => binary(MUL, a, b);
-export const div = (a: TensorOrScalar, b: TensorOrScalar) => binary(DIV, a, b);
+/**
+ * tensor ∘ scalar for the four arithmetic ops: one kernel with the scalar as a uniform, instead of
+ * materialising the scalar as a tensor. `y = k·x + c` or `y = c / x` covers them all.
+ */
+function scalarArith(name: string, x: Tensor, k: number, c: number, reciprocal = false): Tensor {
+  x.assertLive(name);
+  const float = x.dtype === 'float32' || !Number.isInteger(k) || !Number.isInteger(c) || reciprocal;
+  const compute = float ? 'f32' : 'i32';
+  const expr = reciprocal ? 'p1 / a' : float ? 'a * p0 + p1' : 'a * i32(p0) + i32(p1)';
+  const y = map(name, [x], { expr, outDtype: float ? 'float32' : 'int32', compute, p0: k, p1: c });
+  return recordOp(name, [x], y, (save) => {
+    if (!reciprocal) return (g) => [k === 1 ? g : map(`${name}.backward`, [g], { expr: 'a * p0', outDtype: 'float32', compute: 'f32', p0: k })];
+    const sx = save(x);
+    return (g) => [gradMap(`${name}.backward`, g, sx, '-a * p1 / (b * b)', 0, c)];
+  });
+}
+
+export const add = (a: TensorOrScalar, b: TensorOrScalar) =>
+  typeof b === 'number' && typeof a !== 'number' ? scalarArith('add', a, 1, b) : typeof a === 'number' && typeof b !== 'number' ? scalarArith('add', b, 1, a) : binary(ADD, a, b);
+export const sub = (a: TensorOrScalar, b: TensorOrScalar) =>
+  typeof b === 'number' && typeof a !== 'number' ? scalarArith('sub', a, 1, -b) : typeof a === 'number' && typeof b !== 'number' ? scalarArith('sub', b, -1, a) : binary(SUB, a, b);
+export const mul = (a: TensorOrScalar, b: TensorOrScalar) =>
+  typeof b === 'number' && typeof a !== 'number' ? scalarArith('mul', a, b, 0) : typeof a === 'number' && typeof b !== 'number' ? scalarArith('mul', b, a, 0) : binary(MUL, a, b);
+export const div = (a: TensorOrScalar, b: TensorOrScalar) =>
+  typeof b === 'number' && typeof a !== 'number' ? scalarArith('div', a.dtype === 'float32' ? a : cast(a, 'float32'), 1 / b, 0) : typeof a === 'number' && typeof b !== 'number' ? scalarArith('div', b, 0, a, true) : binary(DIV, a, b);
 export const maximum = (a: TensorOrScalar, b: TensorOrScalar) => binary(MAXIMUM, a, b);
 export const minimum = (a: TensorOrScalar, b: TensorOrScalar) => binary(MINIMUM, a, b);
 

@@ -7,6 +7,7 @@ import * as red from '../ops/reduce.ts';
 import * as sh from '../ops/shape.ts';
 import { matmul } from '../ops/matmul.ts';
 import { item } from '../ops/io.ts';
+import { assign } from '../ops/assign.ts';
 import { backward, type BackwardOptions } from '../autograd/backward.ts';
 import type { TensorOrScalar } from '../ops/elementwise.ts';
 import type { Dims, VarOptions } from '../ops/reduce.ts';
@@ -68,6 +69,8 @@ declare module './tensor.ts' {
     indexSelect(dim: number, index: Tensor): Tensor;
     /** A tensor sharing storage but cut from the graph (no gradient flows through it). */
     detach(): Tensor;
+    /** Copies `src` into this tensor's memory (in place; under noGrad for tensors that require grad). */
+    assign(src: Tensor): Tensor;
     backward(opts?: BackwardOptions): void;
     item(): Promise<number>;
   }
@@ -127,6 +130,7 @@ const methods: Partial<Record<keyof Tensor, (this: Tensor, ...args: never[]) => 
   gather(dim: number, index: Tensor) { return sh.gather(this, dim, index); },
   indexSelect(dim: number, index: Tensor) { return sh.indexSelect(this, dim, index); },
   detach() { this.assertLive('detach'); return this.alias(); },
+  assign(src: Tensor) { return assign(this, src); },
   backward(opts?: BackwardOptions) { backward(this, opts); },
   item() { return item(this); },
 };
