@@ -301,6 +301,16 @@ test('Node exits by itself after shutdown()', () => {
   assert.match(r.stdout, /^2/);
 });
 
+test('init() without an adapter explains how to get one', async () => {
+  await E.shutdown();
+  const noAdapter = { requestAdapter: async () => null } as unknown as GPU;
+  let message = '';
+  await E.init({ gpu: noAdapter }).catch((err: Error) => (message = err.message));
+  assert.match(message, /No WebGPU adapter/);
+  assert.match(message, /mesa-vulkan-drivers/);
+  assert.match(message, /npm run setup/);
+});
+
 test('init() after shutdown() starts a fresh device', async () => {
   await E.shutdown();
   assertThrows(() => E.ones([1]), /init/);
