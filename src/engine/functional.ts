@@ -4,3 +4,4 @@ export { linear, matmul } from './ops/matmul.ts';
 export { dropout } from './ops/random.ts';
 export { relu, gelu, sigmoid, tanh, where } from './ops/elementwise.ts';
 export { cat, stack, pad } from './ops/shape.ts';
+export { conv3d, conv2d } from './ops/conv.ts';
