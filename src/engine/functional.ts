@@ -5,3 +5,5 @@ export { dropout } from './ops/random.ts';
 export { relu, gelu, sigmoid, tanh, where } from './ops/elementwise.ts';
 export { cat, stack, pad } from './ops/shape.ts';
 export { conv3d, conv2d } from './ops/conv.ts';
+export { maxPool3d, avgPool3d, adaptiveAvgPool3d } from './ops/pool.ts';
+export { batchNorm } from './ops/batchnorm.ts';
