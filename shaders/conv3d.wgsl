@@ -5,6 +5,7 @@
 //   2 weight grad   dW[co,ci,r] = Σ_(n,o)  dY[n,co,o] · X[n,ci,o·s−p+r·d]        M=Cout/g  N=Cin/g·|r|  K=N·|o|
 // Workgroup z = group index × K-splits + split (weight grad splits its long K; partial results
 // are summed afterwards). Tiles: 64×64 outputs per 256 invocations, 4×4 per invocation, K step 16.
+// Index arithmetic is hoisted: per-column data once per tile, one k decomposition per K step.
 struct CParams {
   batch: u32, cin: u32, cout: u32, groups: u32,
   D: u32, H: u32, W: u32, splits: u32,
@@ -32,70 +33,37 @@ fn kvol() -> u32 { return u.KD * u.KH * u.KW; }
 fn ovol() -> u32 { return u.OD * u.OH * u.OW; }
 fn ivol() -> u32 { return u.D * u.H * u.W; }
 
-// X[n, c, id, ih, iw] or 0 outside the input.
-fn x_at(n: u32, c: u32, id: i32, ih: i32, iw: i32) -> f32 {
-  if (id < 0 || ih < 0 || iw < 0 || id >= i32(u.D) || ih >= i32(u.H) || iw >= i32(u.W)) { return 0.0; }
-  return SB[u.b_off + ((n * u.cin + c) * u.D + u32(id)) * u.H * u.W + u32(ih) * u.W + u32(iw)];
+fn inside(d: i32, h: i32, w: i32, D: u32, H: u32, W: u32) -> bool {
+  return d >= 0 && h >= 0 && w >= 0 && d < i32(D) && h < i32(H) && w < i32(W);
 }
 
-// Element (m, k) of the GEMM's left matrix for group g.
-fn load_a(g: u32, m: u32, k: u32) -> f32 {
+// Staging: invocation `lid` stages K-row kk = lid·4 / 64 of the slab and 4 consecutive tile
+// rows (A) and columns (B) from mm0 = lid·4 mod 64. Everything that depends only on the row or
+// column is computed once, before the K loop; each K step decomposes its k once and shares it
+// across the invocation's 8 loads (integer division is the expensive part on every adapter).
+struct Col { base: i32, d: i32, h: i32, w: i32 }  // base < 0: column outside the matrix
+
+fn column(g: u32, col: u32) -> Col {
   let cin_g = u.cin / u.groups;
-  let cout_g = u.cout / u.groups;
+  if (col >= u.N) { return Col(-1, 0, 0, 0); }
   if ({{MODE}} == 0) {
-    return SA[u.a_off + (g * cout_g + m) * u.K + k];
+    // (n, o): input offset of sample n / group g, and the window origin of output o
+    let n = col / ovol();
+    let o = col % ovol();
+    return Col(i32(u.b_off + (n * u.cin + g * cin_g) * ivol()),
+               i32(o / (u.OH * u.OW)) * u.sd - u.pd, i32((o / u.OW) % u.OH) * u.sh - u.ph, i32(o % u.OW) * u.sw - u.pw);
   } else if ({{MODE}} == 1) {
-    let co = k / kvol();
-    let r = k % kvol();
-    return SA[u.a_off + ((g * cout_g + co) * cin_g + m) * kvol() + r];
-  }
-  let n = k / ovol();
-  let o = k % ovol();
-  return SA[u.a_off + (n * u.cout + g * cout_g + m) * ovol() + o];
-}
-
-// Element (k, col) of the GEMM's right matrix for group g.
-fn load_b(g: u32, k: u32, col: u32) -> f32 {
-  let cin_g = u.cin / u.groups;
-  let cout_g = u.cout / u.groups;
-  if ({{MODE}} == 1) {
-    // dY gathered at the output position that input position i sees through tap r.
-    let co = k / kvol();
-    let r = k % kvol();
-    let kd = i32(r / (u.KH * u.KW));
-    let kh = i32((r / u.KW) % u.KH);
-    let kw = i32(r % u.KW);
+    // (n, i): dY offset of sample n / group g, and i + p
     let n = col / ivol();
     let i = col % ivol();
-    let td = i32(i / (u.H * u.W)) + u.pd - kd * u.dd;
-    let th = i32((i / u.W) % u.H) + u.ph - kh * u.dh;
-    let tw = i32(i % u.W) + u.pw - kw * u.dw;
-    if (td < 0 || th < 0 || tw < 0 || td % u.sd != 0 || th % u.sh != 0 || tw % u.sw != 0) { return 0.0; }
-    let od = td / u.sd;
-    let oh = th / u.sh;
-    let ow = tw / u.sw;
-    if (od >= i32(u.OD) || oh >= i32(u.OH) || ow >= i32(u.OW)) { return 0.0; }
-    return SB[u.b_off + ((n * u.cout + g * cout_g + co) * u.OD + u32(od)) * u.OH * u.OW + u32(oh) * u.OW + u32(ow)];
+    return Col(i32(u.b_off + (n * u.cout + g * (u.cout / u.groups)) * ovol()),
+               i32(i / (u.H * u.W)) + u.pd, i32((i / u.W) % u.H) + u.ph, i32(i % u.W) + u.pw);
   }
-  // im2col(X): (ci, r) and the output position o, in forward (k = (ci,r), col = (n,o)) or
-  // weight-grad (k = (n,o), col = (ci,r)) order.
-  var cr = k;
-  var no = col;
-  if ({{MODE}} == 2) {
-    cr = col;
-    no = k;
-  }
-  let ci = cr / kvol();
-  let r = cr % kvol();
-  let kd = i32(r / (u.KH * u.KW));
-  let kh = i32((r / u.KW) % u.KH);
-  let kw = i32(r % u.KW);
-  let n = no / ovol();
-  let o = no % ovol();
-  let od = i32(o / (u.OH * u.OW));
-  let oh = i32((o / u.OW) % u.OH);
-  let ow = i32(o % u.OW);
-  return x_at(n, g * cin_g + ci, od * u.sd - u.pd + kd * u.dd, oh * u.sh - u.ph + kh * u.dh, ow * u.sw - u.pw + kw * u.dw);
+  // (ci, r): channel offset and the tap's displacement r·d − p
+  let ci = col / kvol();
+  let r = col % kvol();
+  return Col(i32((g * cin_g + ci) * ivol()),
+             i32(r / (u.KH * u.KW)) * u.dd - u.pd, i32((r / u.KW) % u.KH) * u.dh - u.ph, i32(r % u.KW) * u.dw - u.pw);
 }
 
 fn store(g: u32, split: u32, m: u32, col: u32, v: f32) {
@@ -126,18 +94,81 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let tr = lid3.y * 4u;
   let tc = lid3.x * 4u;
   var acc: array<vec4<f32>, 4>;
+  let cin_g = u.cin / u.groups;
+  let cout_g = u.cout / u.groups;
+  let sk = (lid * 4u) / TM;
+  let mm0 = (lid * 4u) % TM;
+  var cols: array<Col, 4>;
+  for (var e = 0u; e < 4u; e++) { cols[e] = column(g, col0 + mm0 + e); }
   for (var k0 = k_begin; k0 < k_end; k0 += TK) {
+    let k = k0 + sk;
+    let kin = k < k_end;
+    var a4 = vec4<f32>(0.0);
+    var b4 = vec4<f32>(0.0);
+    if ({{MODE}} == 0) {
+      // k = (ci, r)
+      let ci = k / kvol();
+      let r = k % kvol();
+      let td = i32(r / (u.KH * u.KW)) * u.dd;
+      let th = i32((r / u.KW) % u.KH) * u.dh;
+      let tw = i32(r % u.KW) * u.dw;
+      for (var e = 0u; e < 4u; e++) {
+        let m = row0 + mm0 + e;
+        if (kin && m < u.M) { a4[e] = SA[u.a_off + (g * cout_g + m) * u.K + k]; }
+        let c = cols[e];
+        let d = c.d + td;
+        let h = c.h + th;
+        let w = c.w + tw;
+        if (kin && c.base >= 0 && inside(d, h, w, u.D, u.H, u.W)) {
+          b4[e] = SB[u32(c.base) + ci * ivol() + u32(d) * u.H * u.W + u32(h) * u.W + u32(w)];
+        }
+      }
+    } else if ({{MODE}} == 1) {
+      // k = (co, r): dY at o = (i + p − r·d) / s when that divides exactly
+      let co = k / kvol();
+      let r = k % kvol();
+      let td = i32(r / (u.KH * u.KW)) * u.dd;
+      let th = i32((r / u.KW) % u.KH) * u.dh;
+      let tw = i32(r % u.KW) * u.dw;
+      for (var e = 0u; e < 4u; e++) {
+        let m = row0 + mm0 + e;
+        if (kin && m < u.M) { a4[e] = SA[u.a_off + ((g * cout_g + co) * cin_g + m) * kvol() + r]; }
+        let c = cols[e];
+        let d = c.d - td;
+        let h = c.h - th;
+        let w = c.w - tw;
+        if (kin && c.base >= 0 && d >= 0 && h >= 0 && w >= 0 && d % u.sd == 0 && h % u.sh == 0 && w % u.sw == 0) {
+          let od = d / u.sd;
+          let oh = h / u.sh;
+          let ow = w / u.sw;
+          if (od < i32(u.OD) && oh < i32(u.OH) && ow < i32(u.OW)) {
+            b4[e] = SB[u32(c.base) + co * ovol() + (u32(od) * u.OH + u32(oh)) * u.OW + u32(ow)];
+          }
+        }
+      }
+    } else {
+      // k = (n, o)
+      let n = k / ovol();
+      let o = k % ovol();
+      let od = i32(o / (u.OH * u.OW)) * u.sd;
+      let oh = i32((o / u.OW) % u.OH) * u.sh;
+      let ow = i32(o % u.OW) * u.sw;
+      let xbase = u.b_off + n * u.cin * ivol();
+      for (var e = 0u; e < 4u; e++) {
+        let m = row0 + mm0 + e;
+        if (kin && m < u.M) { a4[e] = SA[u.a_off + (n * u.cout + g * cout_g + m) * ovol() + o]; }
+        let c = cols[e];
+        let d = c.d + od;
+        let h = c.h + oh;
+        let w = c.w + ow;
+        if (kin && c.base >= 0 && inside(d, h, w, u.D, u.H, u.W)) {
+          b4[e] = SB[xbase + u32(c.base) + u32(d) * u.H * u.W + u32(h) * u.W + u32(w)];
+        }
+      }
+    }
     for (var e = 0u; e < 4u; e++) {
-      let idx = lid * 4u + e;
-      let kk = idx / TM;
-      let mm = idx % TM;
-      let gk = k0 + kk;
-      var av = 0.0;
-      if (row0 + mm < u.M && gk < k_end) { av = load_a(g, row0 + mm, gk); }
-      As[kk * TM + mm] = av;
-      var bv = 0.0;
-      if (col0 + mm < u.N && gk < k_end) { bv = load_b(g, gk, col0 + mm); }
-      Bs[kk * TN + mm] = bv;
+      As[sk * TM + mm0 + e] = a4[e];
+      Bs[sk * TN + mm0 + e] = b4[e];
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TK; kk++) {
