@@ -73,6 +73,7 @@ test('bad input throws naming the op and shapes before any GPU work is queued', 
   assertThrows(() => z.add(1), /add/, /after dispose/);
   assertThrows(() => a.transpose(0, 5), /transpose/, /dim 5/);
   assertThrows(() => a.slice(0, 0, 2, 0), /slice/, /step/);
+  assertThrows(() => E.zeros([2], { dtype: 'int32', requiresGrad: true }), /zeros|full/, /float32/);
   assert.is(runtime().recorded, before, 'no GPU work was recorded by failing calls');
 });
 

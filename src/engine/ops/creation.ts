@@ -35,6 +35,13 @@ function flatten(values: Nested, shape: number[], out: number[], depth = 0): voi
   for (const v of values) flatten(v, shape, out, depth + 1);
 }
 
+function checkOptions(op: string, opts: CreateOptions): void {
+  if (opts.dtype !== undefined && !isDType(opts.dtype)) throw new Error(`${op}: unknown dtype '${opts.dtype}' (use 'float32', 'int32' or 'bool')`);
+  if (opts.requiresGrad && opts.dtype !== undefined && opts.dtype !== 'float32') {
+    throw new Error(`${op}: only float32 tensors can require gradients (dtype ${opts.dtype})`);
+  }
+}
+
 function finish(t: Tensor, opts?: CreateOptions): Tensor {
   if (opts?.requiresGrad) t.requiresGrad = true;
   return t;
@@ -42,7 +49,7 @@ function finish(t: Tensor, opts?: CreateOptions): Tensor {
 
 /** Creates a tensor from numbers, nested arrays or a typed array (PyTorch's torch.tensor). */
 export function tensor(values: Nested | ArrayLike<number>, shape?: Shape, opts: CreateOptions = {}): Tensor {
-  if (opts.dtype !== undefined && !isDType(opts.dtype)) throw new Error(`tensor: unknown dtype '${opts.dtype}' (use 'float32', 'int32' or 'bool')`);
+  checkOptions('tensor', opts);
   let flat: ArrayLike<number>;
   let inferred: number[];
   if (ArrayBuffer.isView(values)) {
@@ -69,6 +76,7 @@ export function tensor(values: Nested | ArrayLike<number>, shape?: Shape, opts: 
 }
 
 export function full(shape: Shape, value: number, opts: CreateOptions = {}): Tensor {
+  checkOptions('full', opts);
   const t = empty('full', shape, opts.dtype ?? 'float32');
   fillWith('full', t, value);
   return finish(t, opts);

@@ -108,7 +108,7 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
 
 export function cast(x: Tensor, dtype: DType): Tensor {
   x.assertLive('cast');
-  if (x.dtype === dtype) return x.alias();
+  if (x.dtype === dtype) return x; // as torch: no copy, and gradients keep flowing
   const srcFloat = x.dtype === 'float32';
   if (dtype === 'bool') {
     return map('to(bool)', [x], { expr: srcFloat ? 'select(0, 1, a != 0.0)' : 'select(0, 1, a != 0)', outDtype: 'bool', compute: srcFloat ? 'f32' : 'i32' });
