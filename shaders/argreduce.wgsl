@@ -1,5 +1,6 @@
 // argmax / argmin over the inner dims: the first index of the extreme value (NaN counts as the
 // maximum, as in PyTorch). {{OP}}: 1 max, 2 min. Writes values and int32 indices.
+//#include lib/special
 //#include lib/reduce
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> VALUES: array<f32>;
@@ -11,8 +12,8 @@ var<workgroup> part_i: array<u32, 64>;
 
 // Is (v, i) a better candidate than (w, k)?
 fn better(v: f32, i: u32, w: f32, k: u32) -> bool {
-  if (v != v) { return w == w || i < k; }
-  if (w != w) { return false; }
+  if (is_nan(v)) { return !is_nan(w) || i < k; }
+  if (is_nan(w)) { return false; }
   if (v == w) { return i < k; }
   if ({{OP}} == 1) { return v > w; }
   return v < w;

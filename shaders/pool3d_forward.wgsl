@@ -22,8 +22,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         let flat = (d * i32(u.H) + h) * i32(u.W) + x;
         let v = X[base + u32(flat)];
         if ({{MODE}} == 0) {
-          if (v > best || v != v || best_i < 0) { best = v; best_i = flat; }
-          if (v != v) { break; }
+          if (v > best || is_nan(v) || best_i < 0) { best = v; best_i = flat; }
+          if (is_nan(v)) { break; }
         } else {
           total += v;
         }

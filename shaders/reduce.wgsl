@@ -18,7 +18,7 @@ fn identity() -> f32 {
 // NaN propagates, as in PyTorch.
 fn combine(a: f32, b: f32) -> f32 {
   if ({{OP}} == 0) { return a + b; }
-  if (a != a || b != b) { return nan_f32(); }
+  if (is_nan(a) || is_nan(b)) { return nan_f32(); }
   if ({{OP}} == 1) { return max(a, b); }
   return min(a, b);
 }

@@ -119,6 +119,16 @@ test('a buffer reused from the pool never clobbers data still needed', async () 
   assertClose(await d.data(), new Array(1000).fill(13));
 });
 
+test('NaN propagates through max, argmax, clamp, maximum and max pooling, as in PyTorch', async () => {
+  const t = E.tensor([0.5, NaN, 2]);
+  assert.ok(Number.isNaN((await t.max().data())[0]));
+  assert.is((await t.argmax().data())[0], 1);
+  assert.ok(Number.isNaN((await t.clamp(0, 1).data())[1]));
+  assert.ok(Number.isNaN((await t.maximum(1).data())[1]));
+  const pooled = await E.F.maxPool3d(E.tensor([1, NaN, 3, 4], [1, 1, 1, 1, 4]), { kernelSize: [1, 1, 2] }).data();
+  assert.ok(Number.isNaN(pooled[0]) && pooled[1] === 4);
+});
+
 test('tidy disposes intermediates and keeps what it returns (arrays and objects too)', () => {
   const base = E.memory().liveTensors;
   const out = E.tidy(() => {

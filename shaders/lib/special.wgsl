@@ -8,3 +8,8 @@ fn nan_f32() -> f32 {
   var bits = 0x7fc00000u;
   return bitcast<f32>(bits);
 }
+
+// NaN test on the bit pattern: compilers may fold `x != x` to false under finite-math assumptions.
+fn is_nan(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+}

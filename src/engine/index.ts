@@ -21,6 +21,8 @@ export { matmul, linear } from './ops/matmul.ts';
 export { item } from './ops/io.ts';
 export { assign } from './ops/assign.ts';
 export const F = functional;
+export * as nn from './nn/index.ts';
+export * as optim from './optim/index.ts';
 
 export interface MemoryInfo {
   liveTensors: number;

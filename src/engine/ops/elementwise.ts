@@ -99,7 +99,7 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
   const hi = max ?? Infinity;
   if (x.dtype !== 'float32') throw new Error(`clamp: expects a float32 tensor, got ${x.dtype}; convert with .float()`);
   // min(max(x, lo), hi) as PyTorch, NaN kept.
-  const y = unaryFloat('clamp', x, 'select(min(max(a, p0), p1), a, a != a)', lo, hi);
+  const y = unaryFloat('clamp', x, 'select(min(max(a, p0), p1), a, is_nan(a))', lo, hi);
   return recordOp('clamp', [x], y, (save) => {
     const s = save(x);
     return (g) => [gradMap('clamp.backward', g, s, 'select(0.0, a, b >= p0 && b <= p1)', lo, hi)];
@@ -176,12 +176,12 @@ const DIV: BinaryDef = {
 };
 const MAXIMUM: BinaryDef = {
   name: 'maximum',
-  expr: 'select(max(a, b), select(b, a, a != a), a != a || b != b)',
+  expr: 'select(max(a, b), select(b, a, is_nan(a)), is_nan(a) || is_nan(b))',
   grad: (g, a, b) => [f('maximum.backward', [g, a, b], 'a * select(select(0.0, 0.5, b == c), 1.0, b > c)'), f('maximum.backward', [g, b, a], 'a * select(select(0.0, 0.5, b == c), 1.0, b > c)')],
 };
 const MINIMUM: BinaryDef = {
   name: 'minimum',
-  expr: 'select(min(a, b), select(b, a, a != a), a != a || b != b)',
+  expr: 'select(min(a, b), select(b, a, is_nan(a)), is_nan(a) || is_nan(b))',
   grad: (g, a, b) => [f('minimum.backward', [g, a, b], 'a * select(select(0.0, 0.5, b == c), 1.0, b < c)'), f('minimum.backward', [g, b, a], 'a * select(select(0.0, 0.5, b == c), 1.0, b < c)')],
 };
 
