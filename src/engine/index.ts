@@ -20,6 +20,7 @@ export * from './ops/shape.ts';
 export { matmul, linear } from './ops/matmul.ts';
 export { item } from './ops/io.ts';
 export { assign } from './ops/assign.ts';
+export { serializeSafetensors, parseSafetensors, parseSafetensorsBlob, readSafetensorsHeader, loadStateDict, tensorsFromSafetensors, SafetensorsError, type ParsedSafetensors, type SafetensorsEntry, type SafetensorsHeader, type SafetensorsReadOptions, type LoadStateDictReport, type LoadStateDictOptions, type TensorDict } from './io/safetensors.ts';
 export const F = functional;
 export * as nn from './nn/index.ts';
 export * as optim from './optim/index.ts';
