@@ -64,6 +64,6 @@ $sudo apt-get update -qq
 $sudo apt-get install -y -qq -t bookworm-backports libvulkan1 mesa-vulkan-drivers >/dev/null
 $sudo apt-get install -y -qq chromium >/dev/null
 if [ "$with_torch" = 1 ]; then
-  $sudo apt-get install -y -qq python3-torch libopenblas0-pthread python3-numpy >/dev/null
+  $sudo apt-get install -y -qq python3-torch python3-torchvision libopenblas0-pthread python3-numpy >/dev/null
 fi
 echo "setup-system: Vulkan driver $(dpkg-query -W -f='${Version}' mesa-vulkan-drivers), chromium $(dpkg-query -W -f='${Version}' chromium)"
