@@ -67,6 +67,8 @@ export interface Objective {
   afterStep?(ctx: StepContext): void;
   /** Serializable extra state (e.g. MoCo queue pointer); tensors go to the checkpoint. */
   stateDict?(): Record<string, Tensor>;
+  /** Restores what stateDict() returned (momentum encoder, queue). */
+  loadStateDict?(state: Record<string, Tensor>): void;
 }
 
 export interface StepContext {
@@ -88,8 +90,13 @@ export interface LossWeighting {
   readonly name: string;
   /** Trainable weighting parameters (uncertainty weighting's log variances), or none. */
   parameters(): Tensor[];
-  /** Returns the total loss and each term's weight (logged every step). */
-  combine(losses: Record<string, Tensor>, ctx: WeightingContext): { total: Tensor; weights: Record<string, number> };
+  /**
+   * Returns the total loss and each term's weight (logged every step). Weights that live on the GPU
+   * (uncertainty weighting's 1/(2·exp(s)), GradNorm's) come as scalar tensors in `weightTensors`,
+   * for the trainer to read back with the losses and merge into `weights`; those tensors belong to
+   * the caller's tidy scope.
+   */
+  combine(losses: Record<string, Tensor>, ctx: WeightingContext): { total: Tensor; weights: Record<string, number>; weightTensors?: Record<string, Tensor> };
   /** Called once per step with the (read back) loss values, for history-based schemes (DWA). */
   observe?(values: Record<string, number>, step: number): void;
   stateDict?(): Record<string, unknown>;
