@@ -1,90 +1,81 @@
-// Batched C[b] = A[b] · B[b] (+ bias) with A: M×K, B: K×N given by arbitrary row/column strides
-// (so transposed views need no copy) and batch dims broadcast through batch strides.
-// Tiling: a 64×64 output tile per 256-invocation workgroup, 4×4 outputs per invocation, K in
-// steps of 16 through workgroup memory.
-struct MParams {
-  M: u32,
-  N: u32,
-  K: u32,
-  batch_rank: u32,
-  a_off: u32,
-  b_off: u32,
-  bias_off: u32,
-  pad0: u32,
-  a_rs: i32,   // A row (M) and column (K) strides
-  a_cs: i32,
-  b_rs: i32,   // B row (K) and column (N) strides
-  b_cs: i32,
-  batch_shape: array<vec4<u32>, 2>,
-  a_bstrides: array<vec4<i32>, 2>,
-  b_bstrides: array<vec4<i32>, 2>,
-}
-@group(0) @binding(0) var<uniform> u: MParams;
-@group(0) @binding(1) var<storage, read> A: array<f32>;
-@group(0) @binding(2) var<storage, read> B: array<f32>;
-@group(0) @binding(3) var<storage, read_write> C: array<f32>;
-{{BIAS_DECL}}
+// Matmul for GPUs: a BM×BN output tile per 16×16-invocation workgroup, TR×TC outputs per invocation
+// (register tile), K in steps of TK staged through workgroup memory.
+// Invocation (tx, ty) owns rows ty·4 + (i % 4) + 64·(i / 4) and columns tx·4 + (j % 4) + 64·(j / 4)
+// of the tile, so the 16 invocations of a row of the workgroup read consecutive vec4s of the staged
+// tiles. Staging maps consecutive invocations to consecutive addresses of A (A_KMAJOR: along K when
+// A's K-stride is 1, else along M) and of B (B_NMAJOR: along N when B's N-stride is 1, else along
+// K) for coalesced loads. Out-of-range rows/columns are clamped (dropped at the store) and k past K
+// is staged as 0, so the staging loop has no branches.
+//#include lib/matmul
 
-const TM = 64u;
-const TN = 64u;
-const TK = 16u;
-var<workgroup> As: array<f32, 1024>; // [TK][TM]
-var<workgroup> Bs: array<f32, 1024>; // [TK][TN]
+const TR = {{TR}}u;        // rows per invocation (4 or 8)
+const TC = {{TC}}u;        // columns per invocation (4 or 8)
+const TK = {{TK}}u;        // K-step
+const BM = 16u * TR;
+const BN = 16u * TC;
+const A_KMAJOR = {{A_KMAJOR}};
+const B_NMAJOR = {{B_NMAJOR}};
+var<workgroup> As: array<f32, TK * BM>; // [TK][BM]
+var<workgroup> Bs: array<f32, TK * BN>; // [TK][BN]
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let batch = wid.z;
-  var a_base = i32(u.a_off);
-  var b_base = i32(u.b_off);
-  var rem = batch;
-  for (var d = i32(u.batch_rank) - 1; d >= 0; d--) {
-    let q = u32(d) / 4u;
-    let r = u32(d) % 4u;
-    let size = u.batch_shape[q][r];
-    let c = i32(rem % size);
-    rem = rem / size;
-    a_base += c * u.a_bstrides[q][r];
-    b_base += c * u.b_bstrides[q][r];
-  }
-  let row0 = wid.y * TM;
-  let col0 = wid.x * TN;
+  let M = u.M;
+  let N = u.N;
+  let K = u.K;
+  let batch = wid.z + u.batch0;
+  let base = batch_bases(batch);
+  let row0 = wid.y * BM;
+  let col0 = wid.x * BN;
   let tr = lid3.y * 4u;
   let tc = lid3.x * 4u;
-  var acc: array<vec4<f32>, 4>;
-  for (var k0 = 0u; k0 < u.K; k0 += TK) {
-    // Each invocation stages 4 elements of A's and of B's tile.
-    for (var e = 0u; e < 4u; e++) {
-      let idx = lid * 4u + e;     // 0..1023
-      let kk = idx / TM;          // 0..15
-      let mm = idx % TM;          // 0..63
-      let gm = row0 + mm;
+  var acc: array<array<vec4<f32>, TC / 4u>, TR>;
+  for (var k0 = 0u; k0 < K; k0 += TK) {
+    for (var e = lid; e < TK * BM; e += 256u) {
+      var kk: u32;
+      var m: u32;
+      if (A_KMAJOR) { kk = e % TK; m = e / TK; } else { kk = e / BM; m = e % BM; }
       let gk = k0 + kk;
-      var av = 0.0;
-      if (gm < u.M && gk < u.K) { av = A[a_base + i32(gm) * u.a_rs + i32(gk) * u.a_cs]; }
-      As[kk * TM + mm] = av;
-      let gn = col0 + mm;
-      var bv = 0.0;
-      if (gn < u.N && gk < u.K) { bv = B[b_base + i32(gk) * u.b_rs + i32(gn) * u.b_cs]; }
-      Bs[kk * TN + mm] = bv;
+      let v = A[base.x + i32(min(row0 + m, M - 1u)) * u.a_rs + i32(min(gk, K - 1u)) * u.a_cs];
+      As[kk * BM + m] = select(0.0, v, gk < K);
+    }
+    for (var e = lid; e < TK * BN; e += 256u) {
+      var kk: u32;
+      var n: u32;
+      if (B_NMAJOR) { kk = e / BN; n = e % BN; } else { kk = e % TK; n = e / TK; }
+      let gk = k0 + kk;
+      let v = B[base.y + i32(min(gk, K - 1u)) * u.b_rs + i32(min(col0 + n, N - 1u)) * u.b_cs];
+      Bs[kk * BN + n] = select(0.0, v, gk < K);
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TK; kk++) {
-      let a = vec4<f32>(As[kk * TM + tr], As[kk * TM + tr + 1u], As[kk * TM + tr + 2u], As[kk * TM + tr + 3u]);
-      let b = vec4<f32>(Bs[kk * TN + tc], Bs[kk * TN + tc + 1u], Bs[kk * TN + tc + 2u], Bs[kk * TN + tc + 3u]);
-      acc[0] += a.x * b;
-      acc[1] += a.y * b;
-      acc[2] += a.z * b;
-      acc[3] += a.w * b;
+      var b: array<vec4<f32>, TC / 4u>;
+      for (var q = 0u; q < TC / 4u; q++) {
+        let o = kk * BN + q * 64u + tc;
+        b[q] = vec4<f32>(Bs[o], Bs[o + 1u], Bs[o + 2u], Bs[o + 3u]);
+      }
+      for (var p = 0u; p < TR / 4u; p++) {
+        let o = kk * BM + p * 64u + tr;
+        let a = vec4<f32>(As[o], As[o + 1u], As[o + 2u], As[o + 3u]);
+        for (var q = 0u; q < TC / 4u; q++) {
+          acc[p * 4u][q] += a.x * b[q];
+          acc[p * 4u + 1u][q] += a.y * b[q];
+          acc[p * 4u + 2u][q] += a.z * b[q];
+          acc[p * 4u + 3u][q] += a.w * b[q];
+        }
+      }
     }
     workgroupBarrier();
   }
-  let c_base = batch * u.M * u.N;
-  for (var i = 0u; i < 4u; i++) {
-    let gm = row0 + tr + i;
-    if (gm >= u.M) { continue; }
-    for (var j = 0u; j < 4u; j++) {
-      let gn = col0 + tc + j;
-      if (gn < u.N) { C[c_base + gm * u.N + gn] = acc[i][j]{{BIAS_ADD}}; }
+  let c_base = u.c_off + batch * u.c_bs;
+  for (var i = 0u; i < TR; i++) {
+    let gm = row0 + (i / 4u) * 64u + tr + i % 4u;
+    if (gm >= M) { continue; }
+    for (var q = 0u; q < TC / 4u; q++) {
+      for (var c = 0u; c < 4u; c++) {
+        let gn = col0 + q * 64u + tc + c;
+        if (gn < N) { C[c_base + gm * u.c_rs + gn] = acc[i][q][c] + bias_at(gn); }
+      }
     }
   }
 }

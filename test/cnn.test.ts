@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import * as E from '../src/engine/index.ts';
 import { runCnnGolden, runCnnGradcheck, type CnnResult } from './cases/cnn.ts';
+import { setConvAlgorithm, type ConvAlgorithm } from '../src/engine/ops/conv.ts';
 
 const fixture = JSON.parse(readFileSync(new URL('./golden/fixtures/cnn.json', import.meta.url), 'utf8'));
 const test = suite('cnn ops');
@@ -24,6 +25,18 @@ function expectAllOk(results: CnnResult[], what: string): void {
 for (const family of ['conv3d', 'conv2d', 'maxpool', 'avgpool', 'adaptivepool', 'batchnorm']) {
   test(`${family}: forward and gradients match PyTorch`, async () => {
     expectAllOk(await runCnnGolden(E, fixture, `${family}_`), family);
+  });
+}
+
+// Both convolution algorithms must give the same (PyTorch's) results, whichever the adapter picks.
+for (const algorithm of ['implicit', 'im2col'] as ConvAlgorithm[]) {
+  test(`conv3d/conv2d with the ${algorithm} algorithm match PyTorch and finite differences`, async () => {
+    setConvAlgorithm(algorithm);
+    try {
+      expectAllOk([...(await runCnnGolden(E, fixture, 'conv')), ...(await runCnnGradcheck(E, 'conv'))], `${algorithm} conv`);
+    } finally {
+      setConvAlgorithm(null);
+    }
   });
 }
 

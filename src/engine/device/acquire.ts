@@ -10,18 +10,21 @@ export const NO_ADAPTER_HELP =
   'Vulkan driver. In a browser, use one with WebGPU enabled (Chrome/Edge 113+, or ' +
   '--enable-unsafe-webgpu).';
 
-export async function acquireGpu(): Promise<{ gpu: GPU; backend: Backend }> {
+/** How the engine awaits GPU promises on this platform (Node: without busy polling). */
+export type WaitFn = <T>(promise: Promise<T>) => Promise<T>;
+
+export async function acquireGpu(): Promise<{ gpu: GPU; backend: Backend; wait?: WaitFn }> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return { gpu: nav.gpu, backend: 'browser' };
   const isNode = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
   if (!isNode) throw new Error(`init(): this browser exposes no navigator.gpu. ${NO_ADAPTER_HELP}`);
   const specifier = '../../platform/node-gpu.ts';
-  let mod: { nodeGpu(): GPU };
+  let mod: { nodeGpu(): GPU; quietWait: WaitFn };
   try {
     mod = await import(/* @vite-ignore */ specifier);
   } catch (err) {
     throw new Error(`init(): could not load Dawn's Node bindings (the \`webgpu\` package): ${(err as Error).message}. ` +
       'Run `npm install`.');
   }
-  return { gpu: mod.nodeGpu(), backend: 'node-dawn' };
+  return { gpu: mod.nodeGpu(), backend: 'node-dawn', wait: mod.quietWait };
 }

@@ -1,5 +1,5 @@
 // The one GPU device the engine runs on: acquisition, adapter report, limits, error surfacing, shutdown.
-import { acquireGpu, NO_ADAPTER_HELP, type Backend } from './acquire.ts';
+import { acquireGpu, NO_ADAPTER_HELP, type Backend, type WaitFn } from './acquire.ts';
 
 export interface AdapterReport {
   vendor: string;
@@ -31,6 +31,7 @@ interface DeviceState {
   /** First asynchronous GPU error not yet thrown to the user. */
   pendingError: Error | null;
   lost: Error | null;
+  wait: WaitFn;
 }
 
 let state: DeviceState | null = null;
@@ -46,7 +47,7 @@ export function init(opts: InitOptions = {}): Promise<AdapterReport> {
 }
 
 async function initialize(opts: InitOptions): Promise<AdapterReport> {
-  const { gpu, backend } = opts.gpu ? { gpu: opts.gpu, backend: 'browser' as Backend } : await acquireGpu();
+  const { gpu, backend, wait } = opts.gpu ? { gpu: opts.gpu, backend: 'browser' as Backend, wait: undefined } : await acquireGpu();
   let adapter: GPUAdapter | null = null;
   try {
     adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
@@ -65,7 +66,9 @@ async function initialize(opts: InitOptions): Promise<AdapterReport> {
   };
   // Ask for the adapter's own limits: the defaults (e.g. 128 MiB bindings, 16 KiB shared memory)
   // are lower than what most adapters offer.
-  const device = await adapter.requestDevice({ requiredLimits: { ...limits } });
+  // Optional features some kernels use when present (subgroup operations: the CPU-adapter matmul).
+  const requiredFeatures = (['subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
+  const device = await adapter.requestDevice({ requiredLimits: { ...limits }, requiredFeatures });
   const info = adapter.info ?? ({} as GPUAdapterInfo);
   const description = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' / ');
   const report: AdapterReport = {
@@ -77,7 +80,7 @@ async function initialize(opts: InitOptions): Promise<AdapterReport> {
     software: SOFTWARE_PATTERN.test(description) || (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true,
     limits,
   };
-  const s: DeviceState = { device, report, pendingError: null, lost: null };
+  const s: DeviceState = { device, report, pendingError: null, lost: null, wait: wait ?? ((p) => p) };
   device.addEventListener('uncapturederror', (ev) => {
     const e = (ev as GPUUncapturedErrorEvent).error;
     s.pendingError ??= new Error(`WebGPU ${e.constructor?.name ?? 'error'}: ${e.message}`);
@@ -102,6 +105,11 @@ export function gpuDevice(): GPUDevice {
 export function adapterReport(): AdapterReport {
   if (!state) throw new Error('The engine is not initialised: call `await init()` first.');
   return state.report;
+}
+
+/** Awaits a WebGPU promise the way this platform should (see src/platform/node-gpu.ts). */
+export function gpuWait<T>(promise: Promise<T>): Promise<T> {
+  return state ? state.wait(promise) : promise;
 }
 
 export function isInitialised(): boolean {

@@ -7,7 +7,7 @@
 //   needed on the CPU; never once per op.
 // - Each batch runs inside validation and out-of-memory error scopes; an error names the ops that
 //   were recorded in that batch and is thrown by the next engine call.
-import { gpuDevice, reportGpuError, throwPendingError, onShutdown } from '../device/device.ts';
+import { gpuDevice, gpuWait, reportGpuError, throwPendingError, onShutdown } from '../device/device.ts';
 import { BufferPool } from '../buffers/pool.ts';
 import { SHADERS } from './shaders.generated.ts';
 import { UniformWriter } from './uniforms.ts';
@@ -170,7 +170,7 @@ class Runtime {
     this.copy('read', src, srcOffset, staging, 0, size);
     this.flush();
     try {
-      await staging.mapAsync(0x1 /* READ */, 0, size);
+      await gpuWait(staging.mapAsync(0x1 /* READ */, 0, size));
     } catch (err) {
       await this.settle();
       throw err;
@@ -186,13 +186,13 @@ class Runtime {
   async settle(): Promise<void> {
     const scopes = this.scopes;
     this.scopes = [];
-    await Promise.all(scopes);
+    await gpuWait(Promise.all(scopes));
     throwPendingError();
   }
 
   async sync(): Promise<void> {
     this.flush();
-    await this.device.queue.onSubmittedWorkDone();
+    await gpuWait(this.device.queue.onSubmittedWorkDone());
     await this.settle();
   }
 

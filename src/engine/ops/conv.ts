@@ -1,11 +1,14 @@
 // 3D (and 2D) convolution as implicit GEMM on the GPU — forward, input gradient and weight
 // gradient — with PyTorch's semantics: NCDHW input, weights [Cout, Cin/groups, kD, kH, kW].
 import { Tensor } from '../tensor/tensor.ts';
-import { runtime } from '../kernels/runtime.ts';
+import { runtime, groupsFor } from '../kernels/runtime.ts';
+import { adapterReport } from '../device/device.ts';
+import { batchedMatmul } from './matmul.ts';
+import { add } from './elementwise.ts';
 import { recordOp } from '../autograd/graph.ts';
 import { fmt } from '../tensor/shape.ts';
 import { empty } from './launch.ts';
-import { contiguous, squeeze, unsqueeze } from './shape.ts';
+import { contiguous, reshape, squeeze, unsqueeze } from './shape.ts';
 import { sum } from './reduce.ts';
 
 export type Triple = number | readonly [number, number, number];
@@ -91,19 +94,112 @@ function kvol(g: Geometry): number {
   return g.KD * g.KH * g.KW;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Two algorithms, same results:
+//  - 'implicit': implicit GEMM (shaders/conv3d.wgsl) — gathers im2col tiles on the fly; no extra
+//    memory. The choice on GPUs.
+//  - 'im2col': explicit column matrix (shaders/im2col.wgsl, col2im.wgsl) feeding the batched
+//    matmul, whose CPU-adapter kernels avoid workgroup memory; chosen on software adapters when
+//    the column matrix fits one binding (see bench/RESULTS.md for the measurements).
+// ---------------------------------------------------------------------------------------------
+
+export type ConvAlgorithm = 'implicit' | 'im2col';
+let forcedAlgorithm: ConvAlgorithm | null = null;
+
+/** Forces one convolution algorithm (null: choose by adapter). For tests and benchmarks. */
+export function setConvAlgorithm(algorithm: ConvAlgorithm | null): void {
+  forcedAlgorithm = algorithm;
+}
+
+function algorithm(g: Geometry): ConvAlgorithm {
+  const colBytes = 4 * g.N * g.Cin * kvol(g) * Math.max(g.OD * g.OH * g.OW, g.D * g.H * g.W);
+  const fits = colBytes <= runtime().device.limits.maxStorageBufferBindingSize;
+  if (forcedAlgorithm) return forcedAlgorithm === 'im2col' && !fits ? 'implicit' : forcedAlgorithm;
+  return adapterReport().software && fits ? 'im2col' : 'implicit';
+}
+
+function writeGeo(w: import('../kernels/uniforms.ts').UniformWriter, g: Geometry, total: number, xOff: number): void {
+  w.u32(g.N, g.Cin, g.groups, total, g.D, g.H, g.W, xOff, g.OD, g.OH, g.OW, 0, g.KD, g.KH, g.KW, 0);
+  w.i32(...g.s, 0, ...g.p, 0, ...g.d, 0);
+}
+
+/** The column matrix [N, G, Cin/G·taps, OD·OH·OW] of x. */
+function im2col(op: string, g: Geometry, x: Tensor): Tensor {
+  const col = empty(op, [g.N, g.groups, (g.Cin / g.groups) * kvol(g), g.OD * g.OH * g.OW], 'float32');
+  const total = col.size;
+  runtime().dispatch(op, { shader: 'im2col' }, (w) => writeGeo(w, g, total, x.offset), [x.storage.buffer, col.storage.buffer], groupsFor(total, 256));
+  return col;
+}
+
+/** Views of the weight [Cout, Cin/G, taps…] as per-group matrices broadcast over the batch. */
+function weightMatrix(g: Geometry, w: Tensor, transposed: boolean): Tensor {
+  const coutG = g.Cout / g.groups;
+  const k = (g.Cin / g.groups) * kvol(g);
+  return transposed
+    ? w.alias([g.N, g.groups, k, coutG], [0, coutG * k, 1, k], w.offset, false)
+    : w.alias([g.N, g.groups, coutG, k], [0, coutG * k, k, 1], w.offset, false);
+}
+
+function im2colForward(op: string, g: Geometry, x: Tensor, w: Tensor, b?: Tensor): Tensor {
+  const col = im2col(op, g, x);
+  const wm = weightMatrix(g, w, false);
+  const y4 = batchedMatmul(op, wm, col);
+  for (const t of [col, wm]) t.dispose();
+  const y = reshape(y4, [g.N, g.Cout, g.OD, g.OH, g.OW]);
+  y4.dispose();
+  if (!b) return y;
+  const bv = b.alias([1, g.Cout, 1, 1, 1], [0, b.strides[0], 0, 0, 0], b.offset, false);
+  const yb = add(y, bv);
+  for (const t of [y, bv]) t.dispose();
+  return yb;
+}
+
+function im2colInputGrad(op: string, g: Geometry, w: Tensor, dy: Tensor): Tensor {
+  const coutG = g.Cout / g.groups;
+  const os = g.OD * g.OH * g.OW;
+  const wt = weightMatrix(g, w, true);
+  const dyv = dy.alias([g.N, g.groups, coutG, os], [g.Cout * os, coutG * os, os, 1], dy.offset, false);
+  const dcol = batchedMatmul(op, wt, dyv);
+  for (const t of [wt, dyv]) t.dispose();
+  const dx = empty(op, [g.N, g.Cin, g.D, g.H, g.W], 'float32');
+  const total = dx.size;
+  runtime().dispatch(op, { shader: 'col2im' }, (wr) => writeGeo(wr, g, total, 0), [dcol.storage.buffer, dx.storage.buffer], groupsFor(total, 256));
+  dcol.dispose();
+  return dx;
+}
+
+function im2colWeightGrad(op: string, g: Geometry, x: Tensor, dy: Tensor): Tensor {
+  const coutG = g.Cout / g.groups;
+  const os = g.OD * g.OH * g.OW;
+  const k = (g.Cin / g.groups) * kvol(g);
+  const col = im2col(op, g, x);
+  const colT = col.alias([g.N, g.groups, os, k], [g.groups * k * os, k * os, 1, os], 0, false);
+  const dyv = dy.alias([g.N, g.groups, coutG, os], [g.Cout * os, coutG * os, os, 1], dy.offset, false);
+  const perSample = batchedMatmul(op, dyv, colT);
+  for (const t of [col, colT, dyv]) t.dispose();
+  const summed = g.N > 1 ? sum(perSample, 0) : perSample.alias();
+  perSample.dispose();
+  const dw = reshape(summed, [g.Cout, g.Cin / g.groups, g.KD, g.KH, g.KW]);
+  summed.dispose();
+  return dw;
+}
+
 function convForward(op: string, g: Geometry, x: Tensor, w: Tensor, b?: Tensor): Tensor {
+  if (algorithm(g) === 'im2col') return im2colForward(op, g, x, w, b);
   const y = empty(op, [g.N, g.Cout, g.OD, g.OH, g.OW], 'float32');
   dispatchConv(op, 0, g, w, x, y, g.Cout / g.groups, g.N * g.OD * g.OH * g.OW, (g.Cin / g.groups) * kvol(g), 1, b);
   return y;
 }
 
 function convInputGrad(op: string, g: Geometry, w: Tensor, dy: Tensor): Tensor {
+  if (algorithm(g) === 'im2col') return im2colInputGrad(op, g, w, dy);
   const dx = empty(op, [g.N, g.Cin, g.D, g.H, g.W], 'float32');
   dispatchConv(op, 1, g, w, dy, dx, g.Cin / g.groups, g.N * g.D * g.H * g.W, (g.Cout / g.groups) * kvol(g), 1);
   return dx;
 }
 
 function convWeightGrad(op: string, g: Geometry, x: Tensor, dy: Tensor): Tensor {
+  if (algorithm(g) === 'im2col') return im2colWeightGrad(op, g, x, dy);
   const M = g.Cout / g.groups;
   const Ncols = (g.Cin / g.groups) * kvol(g);
   const K = g.N * g.OD * g.OH * g.OW;

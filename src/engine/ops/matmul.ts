@@ -1,14 +1,13 @@
 // matmul with PyTorch semantics (1-D operands, broadcast batch dims, transposed views without
 // copies) and linear (x · wᵀ + b) with the bias fused into the matmul epilogue.
 import { Tensor } from '../tensor/tensor.ts';
-import { runtime } from '../kernels/runtime.ts';
+import { runtime, WORKGROUPS_PER_DIM, type Kernel } from '../kernels/runtime.ts';
+import { adapterReport } from '../device/device.ts';
 import { recordOp } from '../autograd/graph.ts';
 import { broadcastShapes, fmt, numel } from '../tensor/shape.ts';
 import { empty, broadcastStrides } from './launch.ts';
 import { contiguous, reshape, squeeze, transpose, unsqueeze } from './shape.ts';
 import { sumTo } from './reduce.ts';
-
-const TILE = 64;
 
 /** Is the 2-D matrix in the last two dims addressable by (row, col) strides? (always, for views) */
 function matrixOperand(op: string, t: Tensor): Tensor {
@@ -16,46 +15,182 @@ function matrixOperand(op: string, t: Tensor): Tensor {
   return t.rank >= 2 && (t.strides[t.rank - 1] !== 0 || t.shape[t.rank - 1] === 1) ? t : contiguous(t);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Kernel selection. Three kernels share the uniform block of shaders/lib/matmul.wgsl:
+//  - 'gpu' (shaders/matmul.wgsl): workgroup-memory tiling for real GPUs; 64×64 tiles (4×4 per
+//    invocation) for small problems, 128×128 tiles (8×8 per invocation) once there are enough tiles
+//    to fill a large GPU.
+//  - 'cpu-subgroups' (shaders/matmul_sg.wgsl): CPU adapters (lavapipe) whose device has the
+//    `subgroups` feature: no workgroup memory, A values shared between lanes by subgroupShuffle.
+//  - 'cpu' (shaders/matmul_cpu.wgsl): CPU adapters without subgroups.
+// Measurements and the reasons for these designs: bench/RESULTS.md and the kernels' comments.
+// ---------------------------------------------------------------------------------------------
+
+export type MatmulKernel = 'gpu' | 'cpu' | 'cpu-subgroups';
+
+let forcedKernel: MatmulKernel | null = null;
+
+/**
+ * Forces one matmul kernel instead of choosing by adapter (null restores the automatic choice).
+ * For tests and benchmarks: every kernel computes the same result on every adapter, 'cpu-subgroups'
+ * needs a device with the `subgroups` feature.
+ */
+export function setMatmulKernel(kernel: MatmulKernel | null): void {
+  forcedKernel = kernel;
+}
+
+/** The kernel bmm uses on the current device. */
+export function matmulKernel(): MatmulKernel {
+  if (forcedKernel) return forcedKernel;
+  const report = adapterReport();
+  if (!report.software) return 'gpu';
+  return fixedSubgroupSize() ? 'cpu-subgroups' : 'cpu';
+}
+
+/**
+ * The subgroup size the subgroup kernel can rely on: the device must have the feature and one
+ * fixed subgroup size that divides the kernel's 8-invocation workgroup (lavapipe: 8 with AVX2, 4
+ * with SSE only). 0 when the kernel can't be used.
+ */
+function fixedSubgroupSize(): number {
+  const device = runtime().device;
+  if (!device.features.has('subgroups')) return 0;
+  const info = (device as GPUDevice & { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } }).adapterInfo;
+  const min = info?.subgroupMinSize;
+  const max = info?.subgroupMaxSize;
+  return min !== undefined && min === max && [1, 2, 4, 8].includes(min) ? min : 0;
+}
+
+function pow2AtLeast(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/** Strides and offset of one operand's matrix in the last two dims, plus its batch strides. */
+interface MatrixView {
+  off: number;
+  rs: number;
+  cs: number;
+  bstrides: number[];
+}
+
+interface Launch {
+  kernel: Kernel;
+  /** Rows of M and columns of N covered by one workgroup. */
+  rowsPerGroup: number;
+  colsPerGroup: number;
+}
+
+function chooseLaunch(kind: MatmulKernel, M: number, N: number, batches: number, a: MatrixView, b: MatrixView, bias: boolean): Launch {
+  const biasDefines = bias
+    ? { BIAS_DECL: '@group(0) @binding(4) var<storage, read> BIAS: array<f32>;', BIAS: 'BIAS[u.bias_off + n]' }
+    : { BIAS_DECL: '', BIAS: '0.0' };
+  if (kind === 'cpu-subgroups') {
+    const RM = M >= 16 ? 16 : pow2AtLeast(M);
+    const CN = Math.min(6, Math.ceil(N / 8));
+    return {
+      kernel: { shader: 'matmul_sg', defines: { ...biasDefines, RM, CN, SG: fixedSubgroupSize() || 8 } },
+      rowsPerGroup: RM,
+      colsPerGroup: 8 * CN,
+    };
+  }
+  if (kind === 'cpu') {
+    const RM = M >= 8 ? 8 : pow2AtLeast(M);
+    const CV = N > 32 ? 2 : 1;
+    return {
+      kernel: { shader: 'matmul_cpu', defines: { ...biasDefines, RM, CV } },
+      rowsPerGroup: RM,
+      colsPerGroup: 32 * CV,
+    };
+  }
+  // GPU: 128×128 tiles once they give enough workgroups to fill a large GPU, else 64×64.
+  const big = Math.ceil(M / 128) * Math.ceil(N / 128) * batches >= 256;
+  const T = big ? 8 : 4;
+  const tile = 16 * T;
+  const shared = runtime().device.limits.maxComputeWorkgroupStorageSize;
+  const TK = 2 * tile * 16 * 4 <= shared ? 16 : 8;
+  return {
+    kernel: {
+      shader: 'matmul',
+      defines: {
+        ...biasDefines, TR: T, TC: T, TK,
+        A_KMAJOR: String(a.cs === 1 && a.rs !== 1),
+        B_NMAJOR: String(b.cs === 1 || b.rs !== 1),
+      },
+    },
+    rowsPerGroup: tile,
+    colsPerGroup: tile,
+  };
+}
+
 /** Raw batched matmul of a [..., M, K] and b [..., K, N] into a new contiguous [..., M, N]. */
 function bmm(op: string, a0: Tensor, b0: Tensor, bias?: Tensor): Tensor {
   const a = matrixOperand(op, a0);
   const b = matrixOperand(op, b0);
   try {
-    const M = a.shape[a.rank - 2];
+    let M = a.shape[a.rank - 2];
     const K = a.shape[a.rank - 1];
-    const N = b.shape[b.rank - 1];
+    let N = b.shape[b.rank - 1];
     const batchShape = broadcastShapes(op, a.shape.slice(0, -2), b.shape.slice(0, -2));
     const out = empty(op, [...batchShape, M, N], 'float32');
     const batches = numel(batchShape);
     if (out.size === 0) return out;
     if (K === 0) throw new Error(`${op}: inner dimension is 0`);
-    const aB = broadcastStrides(op, { shape: a.shape.slice(0, -2), strides: a.strides.slice(0, -2) }, batchShape);
-    const bB = broadcastStrides(op, { shape: b.shape.slice(0, -2), strides: b.strides.slice(0, -2) }, batchShape);
-    const defines = bias
-      ? { BIAS_DECL: '@group(0) @binding(4) var<storage, read> BIAS: array<f32>;', BIAS_ADD: ' + BIAS[u.bias_off + gn]' }
-      : { BIAS_DECL: '', BIAS_ADD: '' };
-    const buffers = [a.storage.buffer, b.storage.buffer, out.storage.buffer];
+    let av: MatrixView = {
+      off: a.offset, rs: a.strides[a.rank - 2], cs: a.strides[a.rank - 1],
+      bstrides: broadcastStrides(op, { shape: a.shape.slice(0, -2), strides: a.strides.slice(0, -2) }, batchShape),
+    };
+    let bv: MatrixView = {
+      off: b.offset, rs: b.strides[b.rank - 2], cs: b.strides[b.rank - 1],
+      bstrides: broadcastStrides(op, { shape: b.shape.slice(0, -2), strides: b.strides.slice(0, -2) }, batchShape),
+    };
+    // Matrix × vector: C[m, 0] is also Cᵀ[0, m] = (Bᵀ · Aᵀ)[0, m] with the same memory layout, and
+    // the kernels parallelise a long N far better than a long M with N = 1.
+    const swap = N === 1 && M > 1 && !bias;
+    if (swap) {
+      [av, bv] = [{ off: bv.off, rs: bv.cs, cs: bv.rs, bstrides: bv.bstrides }, { off: av.off, rs: av.cs, cs: av.rs, bstrides: av.bstrides }];
+      [M, N] = [N, M];
+    }
+    const kind = matmulKernel();
+    const launch = chooseLaunch(kind, M, N, batches, av, bv, !!bias);
+    const buffers = swap ? [b.storage.buffer, a.storage.buffer, out.storage.buffer] : [a.storage.buffer, b.storage.buffer, out.storage.buffer];
     if (bias) buffers.push(bias.storage.buffer);
-    runtime().dispatch(
-      op,
-      { shader: 'matmul', defines },
-      (w) => {
-        w.u32(M, N, K, batchShape.length, a.offset, b.offset, bias?.offset ?? 0, 0);
-        w.i32(a.strides[a.rank - 2], a.strides[a.rank - 1], b.strides[b.rank - 2], b.strides[b.rank - 1]);
-        w.u32x8(batchShape).i32x8(aB).i32x8(bB);
-      },
-      buffers,
-      Math.ceil(N / TILE),
-      Math.ceil(M / TILE),
-      batches,
-    );
+    // Workgroup counts are limited to 65,535 per dimension (the runtime's folding of large 1-D
+    // launches doesn't apply: these kernels index rows by workgroup y). Long M, long N and many
+    // batches take several dispatches: rows through A's and C's offsets, columns through B's, C's
+    // and the bias's offsets, batches through batch0.
+    const rowChunk = WORKGROUPS_PER_DIM * launch.rowsPerGroup;
+    const colChunk = WORKGROUPS_PER_DIM * launch.colsPerGroup;
+    for (let r0 = 0; r0 < M; r0 += rowChunk) {
+      const rows = Math.min(rowChunk, M - r0);
+      for (let c0 = 0; c0 < N; c0 += colChunk) {
+        const cols = Math.min(colChunk, N - c0);
+        for (let b0 = 0; b0 < batches; b0 += WORKGROUPS_PER_DIM) {
+          const nb = Math.min(WORKGROUPS_PER_DIM, batches - b0);
+          runtime().dispatch(
+            op,
+            launch.kernel,
+            (w) => {
+              w.u32(rows, cols, K, batchShape.length, av.off + r0 * av.rs, bv.off + c0 * bv.cs, (bias?.offset ?? 0) + c0, b0);
+              w.i32(av.rs, av.cs, bv.rs, bv.cs);
+              w.u32(r0 * N + c0, M * N, N, 0);
+              w.u32x8(batchShape).i32x8(av.bstrides).i32x8(bv.bstrides);
+            },
+            buffers,
+            Math.ceil(cols / launch.colsPerGroup),
+            Math.ceil(rows / launch.rowsPerGroup),
+            nb,
+          );
+        }
+      }
+    }
     return out;
   } finally {
     if (a !== a0) a.dispose();
     if (b !== b0) b.dispose();
   }
 }
-
 
 export function matmul(a: Tensor, b: Tensor): Tensor {
   a.assertLive('matmul');
@@ -143,3 +278,6 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   if (x2 !== x) x2.dispose();
   return out;
 }
+
+/** Batched matmul of strided views a [..., M, K] · b [..., K, N] (+ bias per column); no autograd. */
+export { bmm as batchedMatmul };
