@@ -17,7 +17,8 @@ export function midplanes(cin: number, cout: number): number {
 }
 
 export function convLayers(T: number, S: number): ConvLayer[] {
-  const at = (scale: number, tScale: number): [number, number, number] => [Math.max(1, T / tScale), S / 2 / scale, S / 2 / scale];
+  // Spatial/temporal sizes after the strided stages: a stride-2 conv with padding 1 gives ⌈in/2⌉.
+  const at = (scale: number, tScale: number): [number, number, number] => [Math.ceil(T / tScale), Math.ceil(S / 2 / scale), Math.ceil(S / 2 / scale)];
   const l: ConvLayer[] = [
     { name: 'r3d stem 3→64 3×7×7 /(1,2,2)', cin: 3, cout: 64, input: [T, S, S], kernel: [3, 7, 7], stride: [1, 2, 2], padding: [1, 3, 3] },
     { name: 'r3d layer1 64→64 3×3×3', cin: 64, cout: 64, input: at(1, 1), kernel: [3, 3, 3], stride: [1, 1, 1], padding: [1, 1, 1] },
