@@ -9,12 +9,12 @@
 // first WARMUP batches (worker start, shader compilation), then times N batches end to end: the
 // consumer waits for the GPU after every batch (E.sync()), as a training step would.
 // Appends (or replaces) the `## Loader` section of bench/RESULTS.md.
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as E from '../src/engine/index.ts';
 import { createPairLoader } from '../src/data/loader.ts';
 import { ensureSyntheticDataset } from '../src/video/synthetic.ts';
+import { writeResultsSection } from './results-file.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, d: string) => {
@@ -180,13 +180,5 @@ const section = [
 ].join('\n');
 
 if (!args.includes('--no-write')) {
-  let text = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '# Benchmark results\n\n';
-  const start = text.search(/^## Loader\s*$/m);
-  if (start >= 0) {
-    const rest = text.slice(start + 1);
-    const end = rest.search(/^## /m);
-    text = text.slice(0, start) + section + (end >= 0 ? '\n' + rest.slice(end) : '');
-  } else text = text.replace(/\n*$/, '\n\n') + section;
-  writeFileSync(RESULTS, text);
-  console.log(`wrote the Loader section of ${RESULTS}`);
+  writeResultsSection('Loader', section, RESULTS);
 }

@@ -11,7 +11,7 @@
 // WebCodecs decode only = the same VideoDecoder with frames closed unread; random = single-frame
 // readFrames calls at random positions (each decodes from its key frame). Appends (or replaces)
 // the `## Video` section of bench/RESULTS.md.
-import { existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,7 @@ import { fromBase64 } from '../src/video/sample-index.ts';
 import { readSamples } from '../src/video/mp4.ts';
 import { fileSource } from '../src/platform/node-video-files.ts';
 import { loadNodeAv } from '../src/platform/node-transcode.ts';
+import { writeResultsSection } from './results-file.ts';
 
 const args = process.argv.slice(2);
 const REPEAT = Number(args[args.indexOf('--repeat') + 1] || 3) || 3;
@@ -214,13 +215,5 @@ const section = [
 
 console.log(section);
 if (WRITE) {
-  let text = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '# Benchmark results\n\n';
-  const start = text.search(/^## Video\s*$/m);
-  if (start >= 0) {
-    const rest = text.slice(start + 1);
-    const end = rest.search(/^## /m);
-    text = text.slice(0, start) + section + (end >= 0 ? '\n' + rest.slice(end) : '');
-  } else text = text.replace(/\n*$/, '\n\n') + section;
-  writeFileSync(RESULTS, text);
-  console.log(`wrote the Video section of ${RESULTS}`);
+  writeResultsSection('Video', section, RESULTS);
 }
