@@ -41,7 +41,12 @@ fn inside(d: i32, h: i32, w: i32, D: u32, H: u32, W: u32) -> bool {
 // rows (A) and columns (B) from mm0 = lid·4 mod 64. Everything that depends only on the row or
 // column is computed once, before the K loop; each K step decomposes its k once and shares it
 // across the invocation's 8 loads (integer division is the expensive part on every adapter).
-struct Col { base: i32, d: i32, h: i32, w: i32 }  // base < 0: column outside the matrix
+struct Col { base: i32, d: i32, h: i32, w: i32 }
+
+// Displacement r·d of kernel tap r = (kd, kh, kw) along (D, H, W).
+fn tap(r: u32) -> vec3<i32> {
+  return vec3<i32>(i32(r / (u.KH * u.KW)) * u.dd, i32((r / u.KW) % u.KH) * u.dh, i32(r % u.KW) * u.dw);
+}  // base < 0: column outside the matrix
 
 fn column(g: u32, col: u32) -> Col {
   let cin_g = u.cin / u.groups;
@@ -61,9 +66,8 @@ fn column(g: u32, col: u32) -> Col {
   }
   // (ci, r): channel offset and the tap's displacement r·d − p
   let ci = col / kvol();
-  let r = col % kvol();
-  return Col(i32((g * cin_g + ci) * ivol()),
-             i32(r / (u.KH * u.KW)) * u.dd - u.pd, i32((r / u.KW) % u.KH) * u.dh - u.ph, i32(r % u.KW) * u.dw - u.pw);
+  let t = tap(col % kvol());
+  return Col(i32((g * cin_g + ci) * ivol()), t.x - u.pd, t.y - u.ph, t.z - u.pw);
 }
 
 fn store(g: u32, split: u32, m: u32, col: u32, v: f32) {
@@ -109,16 +113,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       // k = (ci, r)
       let ci = k / kvol();
       let r = k % kvol();
-      let td = i32(r / (u.KH * u.KW)) * u.dd;
-      let th = i32((r / u.KW) % u.KH) * u.dh;
-      let tw = i32(r % u.KW) * u.dw;
+      let t = tap(r);
       for (var e = 0u; e < 4u; e++) {
         let m = row0 + mm0 + e;
         if (kin && m < u.M) { a4[e] = SA[u.a_off + (g * cout_g + m) * u.K + k]; }
         let c = cols[e];
-        let d = c.d + td;
-        let h = c.h + th;
-        let w = c.w + tw;
+        let d = c.d + t.x;
+        let h = c.h + t.y;
+        let w = c.w + t.z;
         if (kin && c.base >= 0 && inside(d, h, w, u.D, u.H, u.W)) {
           b4[e] = SB[u32(c.base) + ci * ivol() + u32(d) * u.H * u.W + u32(h) * u.W + u32(w)];
         }
@@ -127,16 +129,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       // k = (co, r): dY at o = (i + p − r·d) / s when that divides exactly
       let co = k / kvol();
       let r = k % kvol();
-      let td = i32(r / (u.KH * u.KW)) * u.dd;
-      let th = i32((r / u.KW) % u.KH) * u.dh;
-      let tw = i32(r % u.KW) * u.dw;
+      let t = tap(r);
       for (var e = 0u; e < 4u; e++) {
         let m = row0 + mm0 + e;
         if (kin && m < u.M) { a4[e] = SA[u.a_off + ((g * cout_g + co) * cin_g + m) * kvol() + r]; }
         let c = cols[e];
-        let d = c.d - td;
-        let h = c.h - th;
-        let w = c.w - tw;
+        let d = c.d - t.x;
+        let h = c.h - t.y;
+        let w = c.w - t.z;
         if (kin && c.base >= 0 && d >= 0 && h >= 0 && w >= 0 && d % u.sd == 0 && h % u.sh == 0 && w % u.sw == 0) {
           let od = d / u.sd;
           let oh = h / u.sh;
