@@ -1,5 +1,6 @@
 // argmax / argmin over the inner dims: the first index of the extreme value (NaN counts as the
-// maximum, as in PyTorch). {{OP}}: 1 max, 2 min. Writes values and int32 indices.
+// maximum, as in PyTorch). {{OP}}: 1 max, 2 min. Writes values and int32 indices (both at the
+// output offset: the two outputs have the same layout).
 //#include lib/special
 //#include lib/reduce
 @group(0) @binding(1) var<storage, read> X: array<f32>;
@@ -24,10 +25,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let o = wid.x + wid.y * nwg.x;
   if (o >= u.n_out) { return; }
   let base = outer_offset(o);
-  var bv = X[base];
+  var bv = X[base.x];
   var bi = 0u;
   for (var j = lid; j < u.n_inner; j += WG) {
-    let v = X[base + inner_offset(j)];
+    let v = X[base.x + inner_offset(j)];
     if (better(v, j, bv, bi)) { bv = v; bi = j; }
   }
   part_v[lid] = bv;
@@ -41,7 +42,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     workgroupBarrier();
   }
   if (lid == 0u) {
-    VALUES[o] = part_v[0];
-    INDICES[o] = i32(part_i[0]);
+    VALUES[base.y] = part_v[0];
+    INDICES[base.y] = i32(part_i[0]);
   }
 }

@@ -1,6 +1,7 @@
 // The adjoint of im2col: dx[n, c, i] = Σ over taps k with (i + p − k·d) divisible by s and the
 // output position o = (i + p − k·d) / s inside the output, of dcol[n, g, (c, k), o]. One
-// invocation per input element, so no atomics are needed.
+// invocation per input element, so no atomics are needed. A launch sums the output positions
+// o0 .. o0 + ocount (the chunk of dcol it gets) and adds to DX when `accumulate` is set.
 //#include lib/conv
 @group(0) @binding(1) var<storage, read> DCOL: array<f32>;
 @group(0) @binding(2) var<storage, read_write> DX: array<f32>;
@@ -30,9 +31,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         let tw = iw - i32(kw) * u.dw;
         if (tw < 0 || tw % u.sw != 0 || tw / u.sw >= i32(u.OW)) { continue; }
         let o = (u32(td / u.sd) * u.OH + u32(th / u.sh)) * u.OW + u32(tw / u.sw);
-        acc += DCOL[(row0 + (kd * u.KH + kh) * u.KW + kw) * opos() + o];
+        if (o < u.o0 || o >= u.o0 + u.ocount) { continue; }
+        acc += DCOL[(row0 + (kd * u.KH + kh) * u.KW + kw) * u.ocount + o - u.o0];
       }
     }
   }
-  DX[t] = acc;
+  if (u.accumulate != 0u) { acc += DX[u.x_off + t]; }
+  DX[u.x_off + t] = acc;
 }

@@ -15,7 +15,7 @@ struct CParams {
   pd: i32, ph: i32, pw: i32, pad2: u32,
   dd: i32, dh: i32, dw: i32, pad3: u32,
   M: u32, N: u32, K: u32, pad4: u32,
-  a_off: u32, b_off: u32, bias_off: u32, pad5: u32,   // element offsets into SA, SB, BIAS
+  a_off: u32, b_off: u32, bias_off: u32, out_off: u32,   // element offsets into SA, SB, BIAS, OUT
 }
 @group(0) @binding(0) var<uniform> u: CParams;
 @group(0) @binding(1) var<storage, read> SA: array<f32>;   // 0: W, 1: W, 2: dY
@@ -77,13 +77,13 @@ fn store(g: u32, split: u32, m: u32, col: u32, v: f32) {
     let n = col / ovol();
     let o = col % ovol();
     let co = g * cout_g + m;
-    OUT[(n * u.cout + co) * ovol() + o] = v{{BIAS_ADD}};
+    OUT[u.out_off + (n * u.cout + co) * ovol() + o] = v{{BIAS_ADD}};
   } else if ({{MODE}} == 1) {
     let n = col / ivol();
     let i = col % ivol();
-    OUT[(n * u.cin + g * cin_g + m) * ivol() + i] = v;
+    OUT[u.out_off + (n * u.cin + g * cin_g + m) * ivol() + i] = v;
   } else {
-    OUT[(split * u.cout + g * cout_g + m) * u.N + col] = v;
+    OUT[u.out_off + (split * u.cout + g * cout_g + m) * u.N + col] = v;
   }
 }
 

@@ -12,14 +12,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var rem = i;
   var xo = i32(u.src_off);
   var io = i32(u.idx_off);
+  var oo = i32(u.out_off);
   for (var d = i32(u.rank) - 1; d >= 0; d--) {
     let size = at(u.shape, u32(d));
     let c = i32(rem % size);
     rem = rem / size;
     io += c * ati(u.idx_strides, u32(d));
+    oo += c * ati(u.out_strides, u32(d));
     if (u32(d) != u.dim) { xo += c * ati(u.src_strides, u32(d)); }
   }
   let k = IDX[io];
-  if (k < 0 || u32(k) >= u.len) { OUT[i] = {{INVALID}}; return; }
-  OUT[i] = X[xo + k * u.src_dstride];
+  if (k < 0 || u32(k) >= u.len) { OUT[oo] = {{INVALID}}; return; }
+  OUT[oo] = X[xo + k * u.src_dstride];
 }

@@ -9,9 +9,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let i = (wid.x + wid.y * nwg.x) * 256u + lid;
   if (i >= u.total) { return; }
   let cin_g = u.cin / u.groups;
-  let o = i % opos();
-  let k = (i / opos()) % (cin_g * taps());
-  let ng = i / (opos() * cin_g * taps());  // n·G + g
+  let o = u.o0 + i % u.ocount;
+  let k = (i / u.ocount) % (cin_g * taps());
+  let ng = i / (u.ocount * cin_g * taps());  // n·G + g (n counted from the chunk's first sample)
   let c = (ng % u.groups) * cin_g + k / taps();
   let n = ng / u.groups;
   let r = k % taps();

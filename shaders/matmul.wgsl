@@ -67,7 +67,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
     workgroupBarrier();
   }
-  let c_base = u.c_off + batch * u.c_bs;
+  let c_base = u32(base.z);
   for (var i = 0u; i < TR; i++) {
     let gm = row0 + (i / 4u) * 64u + tr + i % 4u;
     if (gm >= M) { continue; }

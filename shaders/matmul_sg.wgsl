@@ -56,7 +56,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       }
     }
   }
-  let c_base = u.c_off + batch * u.c_bs;
+  let c_base = u32(base.z);
   for (var i = 0u; i < RM; i++) {
     let gm = row0 + i;
     if (gm >= M) { break; }

@@ -37,12 +37,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         if (id < w[0].begin || id >= w[0].end || ih < w[1].begin || ih >= w[1].end || iw < w[2].begin || iw >= w[2].end) { continue; }
         let o = obase + u32((od * i32(u.OH) + oh) * i32(u.OW) + ow);
         if ({{MODE}} == 0) {
-          if (IDX[o] == flat) { acc += DY[o]; }
+          if (IDX[u.off2 + o] == flat) { acc += DY[u.off1 + o]; }
         } else {
-          acc += DY[o] / divisor(w[0], w[1], w[2]);
+          acc += DY[u.off1 + o] / divisor(w[0], w[1], w[2]);
         }
       }
     }
   }
-  DX[t] = acc;
+  DX[u.off3 + t] = acc;
 }

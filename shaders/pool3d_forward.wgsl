@@ -12,7 +12,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let nc = i / ovol;
   let o = i % ovol;
   let w = wins(i32(o / (u.OH * u.OW)), i32((o / u.OW) % u.OH), i32(o % u.OW));
-  let base = u.x_off + nc * u.D * u.H * u.W;
+  let base = u.off1 + nc * u.D * u.H * u.W;
   var best = -inf_f32();
   var best_i = -1;
   var total = 0.0;
@@ -31,10 +31,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
   }
   if ({{MODE}} == 0) {
-    Y[i] = best;
-    IDX[i] = best_i;
+    Y[u.off2 + i] = best;
+    IDX[u.off3 + i] = best_i;
   } else {
-    Y[i] = total / divisor(w[0], w[1], w[2]);
-    IDX[i] = 0;
+    Y[u.off2 + i] = total / divisor(w[0], w[1], w[2]);
+    IDX[u.off3 + i] = 0;
   }
 }

@@ -1,7 +1,17 @@
 // Counter-based random numbers (Philox4x32-10): element i of a call is a pure function of
 // (seed, counter offset, i), so results are reproducible and identical on every adapter.
 // Each invocation writes 4 consecutive outputs. {{DIST}}: 0 = uniform [0, 1), 1 = standard normal.
-//#include lib/common
+struct RParams {
+  n: u32,          // outputs of this launch
+  block0: u32,     // first block (of 4 outputs) of this launch: big tensors take several launches
+  off_lo: u32,     // stream offset (counter words 1, 2)
+  off_hi: u32,
+  seed_lo: u32,    // key
+  seed_hi: u32,
+  out_off: u32,    // element offset of this launch's first output in OUT
+  pad: u32,
+}
+@group(0) @binding(0) var<uniform> u: RParams;
 @group(0) @binding(1) var<storage, read_write> OUT: array<f32>;
 
 // 32x32 -> 64-bit product as (hi, lo), without 64-bit integers.
@@ -38,11 +48,11 @@ fn to_unit(x: u32) -> f32 {
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let q = linear_id(wid, nwg, lid, 64u);
+  let q = (wid.x + wid.y * nwg.x) * 64u + lid;
   let base = q * 4u;
   if (base >= u.n) { return; }
   // counter = (block index, stream offset lo, stream offset hi, 0); key = seed.
-  let r = philox(vec4<u32>(q, u.off0, u.off1, 0u), vec2<u32>(u.off2, u.off3));
+  let r = philox(vec4<u32>(u.block0 + q, u.off_lo, u.off_hi, 0u), vec2<u32>(u.seed_lo, u.seed_hi));
   var v: vec4<f32>;
   if ({{DIST}} == 0) {
     v = vec4<f32>(to_unit(r.x), to_unit(r.y), to_unit(r.z), to_unit(r.w));
@@ -55,6 +65,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     v = vec4<f32>(r1 * cos(t1), r1 * sin(t1), r2 * cos(t2), r2 * sin(t2));
   }
   for (var j = 0u; j < 4u; j++) {
-    if (base + j < u.n) { OUT[base + j] = v[j]; }
+    if (base + j < u.n) { OUT[u.out_off + base + j] = v[j]; }
   }
 }

@@ -1,6 +1,7 @@
 // sum / max / min over the inner dims. {{OP}}: 0 sum, 1 max, 2 min. Entry points:
 // main_thread: one invocation per output (short inner extents, many outputs);
-// main_group: one 64-wide workgroup per (output, chunk) with a shared-memory tree.
+// main_group: one 64-wide workgroup per (output, chunk) with a shared-memory tree; with split > 1
+// chunk s of output o goes to OUT[out(o) · split + s] (partial results, reduced by a second launch).
 //#include lib/special
 //#include lib/reduce
 @group(0) @binding(1) var<storage, read> X: array<f32>;
@@ -29,8 +30,8 @@ fn main_thread(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   if (o >= u.n_out) { return; }
   let base = outer_offset(o);
   var acc = identity();
-  for (var j = 0u; j < u.n_inner; j++) { acc = combine(acc, X[base + inner_offset(j)]); }
-  OUT[o] = acc * u.scale;
+  for (var j = 0u; j < u.n_inner; j++) { acc = combine(acc, X[base.x + inner_offset(j)]); }
+  OUT[base.y] = acc * u.scale;
 }
 
 @compute @workgroup_size(64)
@@ -42,12 +43,12 @@ fn main_group(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   let end = min(begin + u.chunk, u.n_inner);
   let base = outer_offset(o);
   var acc = identity();
-  for (var j = begin + lid; j < end; j += WG) { acc = combine(acc, X[base + inner_offset(j)]); }
+  for (var j = begin + lid; j < end; j += WG) { acc = combine(acc, X[base.x + inner_offset(j)]); }
   part[lid] = acc;
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s = s / 2u) {
     if (lid < s) { part[lid] = combine(part[lid], part[lid + s]); }
     workgroupBarrier();
   }
-  if (lid == 0u) { OUT[g] = part[0] * u.scale; }
+  if (lid == 0u) { OUT[u32(base.y) * u.split + g % u.split] = part[0] * u.scale; }
 }

@@ -1,5 +1,6 @@
 // Gradient of gather: out[c] = sum over j of grad[c with c[dim] = j] where index[c with dim = j] == c[dim].
-// One invocation per element of the (contiguous) output, so no float atomics are needed.
+// One invocation per element of the (contiguous) output, so no float atomics are needed. A launch
+// covers a sub-box of the output (whole along dim; ishape is then relative to the sub-box).
 //#include lib/gather
 @group(0) @binding(1) var<storage, read> G: array<f32>;
 @group(0) @binding(2) var<storage, read> IDX: array<i32>;
@@ -12,12 +13,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var rem = i;
   var go = i32(u.src_off);
   var io = i32(u.idx_off);
+  var oo = i32(u.out_off);
   var want = 0;
   var inside = true;
   for (var d = i32(u.rank) - 1; d >= 0; d--) {
     let size = at(u.shape, u32(d));
     let c = rem % size;
     rem = rem / size;
+    oo += i32(c) * ati(u.out_strides, u32(d));
     if (u32(d) == u.dim) {
       want = i32(c);
     } else {
@@ -32,5 +35,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       if (IDX[io + i32(j) * u.idx_dstride] == want) { acc += G[go + i32(j) * u.src_dstride]; }
     }
   }
-  OUT[i] = acc;
+  OUT[oo] = acc;
 }

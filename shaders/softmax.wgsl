@@ -5,7 +5,7 @@ struct SParams {
   rows: u32,
   L: u32,
   x_off: u32,
-  pad: u32,
+  y_off: u32,
 }
 @group(0) @binding(0) var<uniform> u: SParams;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
@@ -43,7 +43,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let row = wid.x + wid.y * nwg.x;
   if (row >= u.rows) { return; }
   let xb = u.x_off + row * u.L;
-  let yb = row * u.L;
+  let yb = u.y_off + row * u.L;
   var m = -inf_f32();
   for (var j = lid; j < u.L; j += WG) { m = max(m, X[xb + j]); }
   m = reduce_max(m, lid);

@@ -5,6 +5,10 @@ struct SParams {
   L: u32,
   y_off: u32,
   g_off: u32,
+  dx_off: u32,
+  pad0: u32,
+  pad1: u32,
+  pad2: u32,
 }
 @group(0) @binding(0) var<uniform> u: SParams;
 @group(0) @binding(1) var<storage, read> Y: array<f32>;
@@ -31,8 +35,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     workgroupBarrier();
   }
   let total = red[0];
+  let db = u.dx_off + row * u.L;
   for (var j = lid; j < u.L; j += WG) {
-    if ({{LOG}}) { DX[row * u.L + j] = G[gb + j] - exp(Y[yb + j]) * total; }
-    else { DX[row * u.L + j] = Y[yb + j] * (G[gb + j] - total); }
+    if ({{LOG}}) { DX[db + j] = G[gb + j] - exp(Y[yb + j]) * total; }
+    else { DX[db + j] = Y[yb + j] * (G[gb + j] - total); }
   }
 }

@@ -16,5 +16,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let c = {{CT}}(C[o.w]);
   let p0 = u.p0;
   let p1 = u.p1;
-  OUT[i] = {{TO}}({{EXPR}});
+  OUT[o.x] = {{TO}}({{EXPR}});
 }

@@ -1,4 +1,5 @@
-// out[i] = EXPR(a) over a strided input; the output is contiguous.
+// out[i] = EXPR(a) over a strided input; the output is contiguous (a launch may cover a sub-box of
+// it, so it is addressed through off0 and s0 like the input).
 // {{TA}}/{{TO}}: storage types; {{CT}}: compute type; {{EXPR}} uses a, p0, p1.
 //#include lib/common
 //#include lib/math
@@ -9,10 +10,15 @@
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = linear_id(wid, nwg, lid, 256u);
   if (i >= u.n) { return; }
+  var io = u.off0 + i;
   var ia = u.off1 + i;
-  if (!{{CONTIG}}) { ia = offsets(i).y; }
+  if (!{{CONTIG}}) {
+    let o = offsets(i);
+    io = o.x;
+    ia = o.y;
+  }
   let a = {{CT}}(A[ia]);
   let p0 = u.p0;
   let p1 = u.p1;
-  OUT[i] = {{TO}}({{EXPR}});
+  OUT[io] = {{TO}}({{EXPR}});
 }

@@ -1,5 +1,6 @@
 // Layout shared by gather and its gradient (scatter-add). Coordinates run over `shape`; the
-// coordinate along `dim` comes from the index tensor instead.
+// coordinate along `dim` comes from the index tensor instead. The output is addressed through
+// out_off and out_strides (a launch may cover a sub-box of it).
 struct GParams {
   n: u32,
   rank: u32,
@@ -13,6 +14,11 @@ struct GParams {
   ishape: array<vec4<u32>, 2>,  // index shape (scatter: bounds of the valid region)
   src_strides: array<vec4<i32>, 2>,
   idx_strides: array<vec4<i32>, 2>,
+  out_off: u32,
+  pad0: u32,
+  pad1: u32,
+  pad2: u32,
+  out_strides: array<vec4<i32>, 2>,
 }
 @group(0) @binding(0) var<uniform> u: GParams;
 

@@ -9,7 +9,7 @@ struct PParams {
   KD: i32, KH: i32, KW: i32, pad0: u32,
   sd: i32, sh: i32, sw: i32, pad1: u32,
   pd: i32, ph: i32, pw: i32, pad2: u32,
-  x_off: u32, pad3: u32, pad4: u32, pad5: u32,
+  off1: u32, off2: u32, off3: u32, pad3: u32,   // element offsets into the bindings 1, 2, 3
 }
 @group(0) @binding(0) var<uniform> u: PParams;
 

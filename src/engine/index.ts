@@ -31,11 +31,20 @@ export interface MemoryInfo {
   liveBytes: number;
   pooledBuffers: number;
   pooledBytes: number;
+  /** High-water mark of liveBytes since init() or resetPeakMemory(). */
+  peakLiveBytes: number;
+  /** High-water mark of all the pool's buffer bytes (live + pooled) since init() or resetPeakMemory(). */
+  peakAllocatedBytes: number;
 }
 
-/** Live tensors and GPU buffers in use or pooled; for leak checks and logs. */
+/** Live tensors and GPU buffers in use or pooled, and their peaks; for leak checks and logs. */
 export function memory(): MemoryInfo {
   return { liveTensors: liveTensorCount(), ...runtime().pool.snapshot() };
+}
+
+/** Restarts memory()'s peak counters from the current usage. */
+export function resetPeakMemory(): void {
+  runtime().pool.resetPeak();
 }
 
 /** Submits queued work, waits for the GPU, and throws any GPU error. */

@@ -24,12 +24,18 @@ export interface PoolStats {
   liveBytes: number;
   pooledBuffers: number;
   pooledBytes: number;
+  /** High-water mark of liveBytes since creation or the last resetPeak(). */
+  peakLiveBytes: number;
+  /** High-water mark of all buffer bytes the pool holds (live, awaiting reuse and pooled). */
+  peakAllocatedBytes: number;
 }
 
 export class BufferPool {
   private free = new Map<number, GPUBuffer[]>();
   private parked: GPUBuffer[] = [];
-  private stats: PoolStats = { liveBuffers: 0, liveBytes: 0, pooledBuffers: 0, pooledBytes: 0 };
+  private stats: PoolStats = { liveBuffers: 0, liveBytes: 0, pooledBuffers: 0, pooledBytes: 0, peakLiveBytes: 0, peakAllocatedBytes: 0 };
+  /** Bytes of every buffer created by the pool and not yet destroyed. */
+  private allocatedBytes = 0;
 
   constructor(private device: GPUDevice, private maxPooledBytes = 2 ** 30) {}
 
@@ -42,9 +48,12 @@ export class BufferPool {
       this.stats.pooledBytes -= size;
     } else {
       buffer = this.device.createBuffer({ size, usage: STORAGE_USAGE, label });
+      this.allocatedBytes += size;
+      this.stats.peakAllocatedBytes = Math.max(this.stats.peakAllocatedBytes, this.allocatedBytes);
     }
     this.stats.liveBuffers++;
     this.stats.liveBytes += size;
+    this.stats.peakLiveBytes = Math.max(this.stats.peakLiveBytes, this.stats.liveBytes);
     return buffer;
   }
 
@@ -60,6 +69,7 @@ export class BufferPool {
     for (const buffer of this.parked) {
       if (this.stats.pooledBytes + buffer.size > this.maxPooledBytes) {
         buffer.destroy(); // WebGPU defers the actual free until submitted work using it is done
+        this.allocatedBytes -= buffer.size;
         continue;
       }
       let list = this.free.get(buffer.size);
@@ -74,9 +84,16 @@ export class BufferPool {
   /** Destroys every pooled (not live) buffer. */
   trim(): void {
     for (const list of this.free.values()) for (const b of list) b.destroy();
+    this.allocatedBytes -= this.stats.pooledBytes;
     this.free.clear();
     this.stats.pooledBuffers = 0;
     this.stats.pooledBytes = 0;
+  }
+
+  /** Restarts both high-water marks from the current values. */
+  resetPeak(): void {
+    this.stats.peakLiveBytes = this.stats.liveBytes;
+    this.stats.peakAllocatedBytes = this.allocatedBytes;
   }
 
   snapshot(): PoolStats {

@@ -17,6 +17,28 @@ const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment
 const ARENA_BYTES = MAX_DISPATCHES * UNIFORM_SLOT;
 export const WORKGROUPS_PER_DIM = 65535;
 
+/**
+ * A storage binding: a whole buffer, or a window of one (`offset` a multiple of
+ * minStorageBufferOffsetAlignment, `size` at most the binding limit). Tensors may be larger than
+ * maxStorageBufferBindingSize (up to maxBufferSize); ops bind windows of them and split their
+ * launches so that every binding fits (see ops/split.ts).
+ */
+export type Binding = GPUBuffer | GPUBufferBinding;
+
+let bindingLimitOverride: number | null = null;
+
+/**
+ * FOR TESTS ONLY: lowers the effective binding limit to `bytes` (null restores the device's
+ * maxStorageBufferBindingSize), so that the splitting of big tensors can be tested on tensors of a
+ * few hundred KiB instead of several GiB. `bytes` must be a multiple of 256 and at least 4 KiB.
+ */
+export function setBindingLimitForTesting(bytes: number | null): void {
+  if (bytes !== null && (!Number.isInteger(bytes) || bytes % 256 !== 0 || bytes < 4096)) {
+    throw new Error(`setBindingLimitForTesting: expected a multiple of 256 bytes >= 4096, got ${bytes}`);
+  }
+  bindingLimitOverride = bytes;
+}
+
 export interface Kernel {
   /** Key of a WGSL source in shaders/ (file name without extension). */
   shader: string;
@@ -59,6 +81,17 @@ class Runtime {
     return this.encoder;
   }
 
+  /** Largest storage binding, in bytes (the device's maxStorageBufferBindingSize unless lowered for tests). */
+  get bindingLimit(): number {
+    const limit = this.device.limits.maxStorageBufferBindingSize;
+    return bindingLimitOverride === null ? limit : Math.min(limit, bindingLimitOverride);
+  }
+
+  /** Alignment of a binding's offset, in bytes (minStorageBufferOffsetAlignment). */
+  get bindingAlignment(): number {
+    return this.device.limits.minStorageBufferOffsetAlignment;
+  }
+
   pipeline(kernel: Kernel): GPUComputePipeline {
     const defines = kernel.defines ?? {};
     const entry = kernel.entry ?? 'main';
@@ -84,11 +117,19 @@ class Runtime {
 
   /**
    * Records one dispatch. `groups` may exceed the 65,535-per-dimension limit: it is folded into
-   * (x, y) and kernels recover the linear workgroup index from `num_workgroups`.
+   * (x, y) and kernels recover the linear workgroup index from `num_workgroups`. A whole buffer
+   * larger than the binding limit is refused with an error naming the op (callers outside the
+   * engine's ops bind whole buffers; ops bind windows of big ones, see ops/split.ts).
    */
-  dispatch(op: string, kernel: Kernel, writeUniforms: (w: UniformWriter) => void, buffers: GPUBuffer[], groups: number, groupsY = 1, groupsZ = 1): void {
+  dispatch(op: string, kernel: Kernel, writeUniforms: (w: UniformWriter) => void, buffers: Binding[], groups: number, groupsY = 1, groupsZ = 1): void {
     throwPendingError();
     if (groups === 0 || groupsY === 0 || groupsZ === 0) return;
+    const limit = this.bindingLimit;
+    for (const b of buffers) {
+      if (!('buffer' in b) && b.size > limit) {
+        throw new Error(`${op}: a ${b.size}-byte buffer exceeds the ${limit}-byte storage binding limit (maxStorageBufferBindingSize); this kernel cannot split its work`);
+      }
+    }
     if (this.arenaUsed + UNIFORM_SLOT > ARENA_BYTES || this.dispatches >= MAX_DISPATCHES) this.flush();
     const pipeline = this.pipeline(kernel);
     const encoder = this.beginBatch();
@@ -97,7 +138,7 @@ class Runtime {
     writeUniforms(writer);
     this.arenaUsed += UNIFORM_SLOT;
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.arena, offset, size: UNIFORM_SLOT } }];
-    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+    buffers.forEach((b, i) => entries.push({ binding: i + 1, resource: 'buffer' in b ? b : { buffer: b } }));
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: op });
     this.pass ??= encoder.beginComputePass({ label: 'engine' });
     this.pass.setPipeline(pipeline);

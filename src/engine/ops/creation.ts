@@ -4,6 +4,7 @@ import { runtime, groupsFor } from '../kernels/runtime.ts';
 import { checkShape, fmt, numel, type Shape } from '../tensor/shape.ts';
 import { isDType, type DataArray, type DType } from '../tensor/dtype.ts';
 import { empty, fillWith, writeCommon } from './launch.ts';
+import { pieces } from './split.ts';
 
 export interface CreateOptions {
   dtype?: DType;
@@ -101,9 +102,10 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
   const dtype = opts.dtype ?? ([start, end, step].every(Number.isInteger) ? 'int32' : 'float32');
   if (dtype === 'bool') throw new Error('arange: dtype bool is not supported');
   const t = empty('arange', [n], dtype);
-  const expr = dtype === 'float32' ? 'u.p0 + f32(i) * u.p1' : 'i32(u.p0) + i32(i) * i32(u.p1)';
-  if (n > 0) {
-    runtime().dispatch('arange', { shader: 'arange', defines: { T: dtype === 'float32' ? 'f32' : 'i32', EXPR: expr } }, (w) => writeCommon(w, n, [n], [], [], start, step), [t.storage.buffer], groupsFor(n, 256));
+  const expr = dtype === 'float32' ? 'u.p0 + f32(k) * u.p1' : 'i32(u.p0) + i32(k) * i32(u.p1)';
+  for (const p of pieces('arange', [n], [{ buffer: t.storage.buffer, offset: 0, strides: [1] }])) {
+    const pn = p.shape[0];
+    runtime().dispatch('arange', { shader: 'arange', defines: { T: dtype === 'float32' ? 'f32' : 'i32', EXPR: expr } }, (w) => writeCommon(w, pn, [pn], [p.offsets[0], p.origin[0]], [], start, step), p.bindings, groupsFor(pn, 256));
   }
   return finish(t, opts);
 }

@@ -5,6 +5,7 @@ import { Storage } from '../tensor/storage.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { BYTES_PER_ELEMENT, wgslStorage, type DType } from '../tensor/dtype.ts';
 import { broadcastShapes, checkShape, contiguousStrides, fmt, numel, type Shape } from '../tensor/shape.ts';
+import { pieces } from './split.ts';
 
 /** A new contiguous tensor with uninitialised contents. */
 export function empty(op: string, shape: Shape, dtype: DType): Tensor {
@@ -92,13 +93,13 @@ export function map(op: string, inputs: Tensor[], o: MapOptions): Tensor {
     defines.CTA = o.computeA ?? o.compute;
     delete defines.CONTIG;
   }
-  runtime().dispatch(
-    op,
-    { shader, defines },
-    (w) => writeCommon(w, n, c.shape, [0, ...inputs.map((t) => t.offset)], c.strides, o.p0 ?? 0, o.p1 ?? 0),
-    [...inputs.map((t) => t.storage.buffer), out.storage.buffer],
-    groupsFor(n, 256),
-  );
+  const operands = [out, ...inputs];
+  const accesses = operands.map((t, k) => ({ buffer: t.storage.buffer, offset: t.offset, strides: c.strides[k] }));
+  // The output is written at OUT[off0 + i] (contiguous) or through its strides (see shaders/unary.wgsl).
+  for (const p of pieces(op, c.shape, accesses)) {
+    const pn = numel(p.shape);
+    runtime().dispatch(op, { shader, defines }, (w) => writeCommon(w, pn, p.shape, p.offsets, c.strides, o.p0 ?? 0, o.p1 ?? 0), [...p.bindings.slice(1), p.bindings[0]], groupsFor(pn, 256));
+  }
   return out;
 }
 
@@ -113,13 +114,11 @@ export function copyInto(op: string, src: Tensor, dst: Tensor): void {
     runtime().copy(op, src.storage.buffer, src.offset * BYTES_PER_ELEMENT, dst.storage.buffer, dst.offset * BYTES_PER_ELEMENT, n * BYTES_PER_ELEMENT);
     return;
   }
-  runtime().dispatch(
-    op,
-    { shader: 'copy' },
-    (w) => writeCommon(w, n, c.shape, [dst.offset, src.offset], c.strides),
-    [src.storage.buffer, dst.storage.buffer],
-    groupsFor(n, 256),
-  );
+  const accesses = [dst, src].map((t, k) => ({ buffer: t.storage.buffer, offset: t.offset, strides: c.strides[k] }));
+  for (const p of pieces(op, c.shape, accesses)) {
+    const pn = numel(p.shape);
+    runtime().dispatch(op, { shader: 'copy' }, (w) => writeCommon(w, pn, p.shape, p.offsets, c.strides), [p.bindings[1], p.bindings[0]], groupsFor(pn, 256));
+  }
 }
 
 /** Fills a contiguous range of `t` with a value. */
@@ -128,5 +127,8 @@ export function fillWith(op: string, t: Tensor, value: number): void {
   if (n === 0) return;
   // The kernel stores the 32-bit pattern passed in `off1` verbatim (see shaders/fill.wgsl).
   const bits = t.dtype === 'float32' ? new Uint32Array(new Float32Array([value]).buffer)[0] : value >>> 0;
-  runtime().dispatch(op, { shader: 'fill' }, (w) => writeCommon(w, n, [n], [t.offset, bits], []), [t.storage.buffer], groupsFor(n, 256));
+  for (const p of pieces(op, [n], [{ buffer: t.storage.buffer, offset: t.offset, strides: [1] }])) {
+    const pn = p.shape[0];
+    runtime().dispatch(op, { shader: 'fill' }, (w) => writeCommon(w, pn, [pn], [p.offsets[0], bits], []), p.bindings, groupsFor(pn, 256));
+  }
 }

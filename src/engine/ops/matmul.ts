@@ -5,7 +5,9 @@ import { runtime, WORKGROUPS_PER_DIM, type Kernel } from '../kernels/runtime.ts'
 import { adapterReport } from '../device/device.ts';
 import { recordOp } from '../autograd/graph.ts';
 import { broadcastShapes, fmt, numel } from '../tensor/shape.ts';
-import { empty, broadcastStrides } from './launch.ts';
+import { empty, broadcastStrides, copyInto } from './launch.ts';
+import { splitBox, type Access } from './split.ts';
+import { add } from './elementwise.ts';
 import { contiguous, reshape, squeeze, transpose, unsqueeze } from './shape.ts';
 import { sumTo } from './reduce.ts';
 
@@ -125,18 +127,29 @@ function chooseLaunch(kind: MatmulKernel, M: number, N: number, batches: number,
 }
 
 /** Raw batched matmul of a [..., M, K] and b [..., K, N] into a new contiguous [..., M, N]. */
-function bmm(op: string, a0: Tensor, b0: Tensor, bias?: Tensor): Tensor {
+function bmm(op: string, a: Tensor, b: Tensor, bias?: Tensor): Tensor {
+  const batchShape = broadcastShapes(op, a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const out = empty(op, [...batchShape, a.shape[a.rank - 2], b.shape[b.rank - 1]], 'float32');
+  bmmInto(op, a, b, out, bias);
+  return out;
+}
+
+/**
+ * Batched matmul into the view `out` [...batch, M, N] (any batch and row strides, column stride 1):
+ * C = A · B (+ bias per column).
+ */
+function bmmInto(op: string, a0: Tensor, b0: Tensor, out: Tensor, bias?: Tensor): void {
   const a = matrixOperand(op, a0);
   const b = matrixOperand(op, b0);
   try {
     let M = a.shape[a.rank - 2];
     const K = a.shape[a.rank - 1];
     let N = b.shape[b.rank - 1];
-    const batchShape = broadcastShapes(op, a.shape.slice(0, -2), b.shape.slice(0, -2));
-    const out = empty(op, [...batchShape, M, N], 'float32');
+    const batchShape = out.shape.slice(0, -2);
     const batches = numel(batchShape);
-    if (out.size === 0) return out;
+    if (out.size === 0) return;
     if (K === 0) throw new Error(`${op}: inner dimension is 0`);
+    if (out.strides[out.rank - 1] !== 1 && N > 1) throw new Error(`${op}: internal: output columns must be contiguous`);
     let av: MatrixView = {
       off: a.offset, rs: a.strides[a.rank - 2], cs: a.strides[a.rank - 1],
       bstrides: broadcastStrides(op, { shape: a.shape.slice(0, -2), strides: a.strides.slice(0, -2) }, batchShape),
@@ -145,51 +158,94 @@ function bmm(op: string, a0: Tensor, b0: Tensor, bias?: Tensor): Tensor {
       off: b.offset, rs: b.strides[b.rank - 2], cs: b.strides[b.rank - 1],
       bstrides: broadcastStrides(op, { shape: b.shape.slice(0, -2), strides: b.strides.slice(0, -2) }, batchShape),
     };
-    // Matrix × vector: C[m, 0] is also Cᵀ[0, m] = (Bᵀ · Aᵀ)[0, m] with the same memory layout, and
-    // the kernels parallelise a long N far better than a long M with N = 1.
-    const swap = N === 1 && M > 1 && !bias;
+    let crs = out.strides[out.rank - 2];
+    // Matrix × vector: C[m, 0] is also Cᵀ[0, m] = (Bᵀ · Aᵀ)[0, m] with the same memory layout (when
+    // C's rows are contiguous), and the kernels parallelise a long N far better than a long M with N = 1.
+    const swap = N === 1 && M > 1 && !bias && crs === 1;
     if (swap) {
       [av, bv] = [{ off: bv.off, rs: bv.cs, cs: bv.rs, bstrides: bv.bstrides }, { off: av.off, rs: av.cs, cs: av.rs, bstrides: av.bstrides }];
       [M, N] = [N, M];
+      crs = 0;
     }
     const kind = matmulKernel();
     const launch = chooseLaunch(kind, M, N, batches, av, bv, !!bias);
-    const buffers = swap ? [b.storage.buffer, a.storage.buffer, out.storage.buffer] : [a.storage.buffer, b.storage.buffer, out.storage.buffer];
-    if (bias) buffers.push(bias.storage.buffer);
-    // Workgroup counts are limited to 65,535 per dimension (the runtime's folding of large 1-D
-    // launches doesn't apply: these kernels index rows by workgroup y). Long M, long N and many
-    // batches take several dispatches: rows through A's and C's offsets, columns through B's, C's
-    // and the bias's offsets, batches through batch0.
-    const rowChunk = WORKGROUPS_PER_DIM * launch.rowsPerGroup;
-    const colChunk = WORKGROUPS_PER_DIM * launch.colsPerGroup;
-    for (let r0 = 0; r0 < M; r0 += rowChunk) {
-      const rows = Math.min(rowChunk, M - r0);
-      for (let c0 = 0; c0 < N; c0 += colChunk) {
-        const cols = Math.min(colChunk, N - c0);
-        for (let b0 = 0; b0 < batches; b0 += WORKGROUPS_PER_DIM) {
-          const nb = Math.min(WORKGROUPS_PER_DIM, batches - b0);
-          runtime().dispatch(
-            op,
-            launch.kernel,
-            (w) => {
-              w.u32(rows, cols, K, batchShape.length, av.off + r0 * av.rs, bv.off + c0 * bv.cs, (bias?.offset ?? 0) + c0, b0);
-              w.i32(av.rs, av.cs, bv.rs, bv.cs);
-              w.u32(r0 * N + c0, M * N, N, 0);
-              w.u32x8(batchShape).i32x8(av.bstrides).i32x8(bv.bstrides);
-            },
-            buffers,
-            Math.ceil(cols / launch.colsPerGroup),
-            Math.ceil(rows / launch.rowsPerGroup),
-            nb,
-          );
-        }
+    const [A, B] = swap ? [b, a] : [a, b];
+    const nb = batchShape.length;
+    const cb = out.strides.slice(0, -2);
+    const kSpan = (s: number): [number, number] => [Math.min(0, (K - 1) * s), Math.max(0, (K - 1) * s)];
+    const accesses: Access[] = [
+      { buffer: A.storage.buffer, offset: av.off, strides: [...av.bstrides, av.rs, 0], span: kSpan(av.cs) },
+      { buffer: B.storage.buffer, offset: bv.off, strides: [...bv.bstrides, 0, bv.cs], span: kSpan(bv.rs) },
+      { buffer: out.storage.buffer, offset: out.offset, strides: [...cb, crs, 1] },
+    ];
+    if (bias) accesses.push({ buffer: bias.storage.buffer, offset: bias.offset, strides: [...cb.map(() => 0), 0, 1] });
+    // The launch covers sub-boxes of [batch..., M, N]: each operand's footprint must fit a binding
+    // (a big operand is bound as a window), and workgroup counts are limited to 65,535 per
+    // dimension (the runtime's folding of large 1-D launches doesn't apply: these kernels index
+    // rows by workgroup y), so rows and columns are capped per launch and batches beyond 65,535
+    // take several dispatches through batch0.
+    const maxDims = [...batchShape.map(() => Infinity), WORKGROUPS_PER_DIM * launch.rowsPerGroup, WORKGROUPS_PER_DIM * launch.colsPerGroup];
+    const ps = splitBox([...batchShape, M, N], accesses, { maxDims });
+    if (!ps) {
+      splitK(op, a, b, out, bias);
+      return;
+    }
+    for (const p of ps) {
+      const pb = p.shape.slice(0, nb);
+      const rows = p.shape[nb];
+      const cols = p.shape[nb + 1];
+      const pbatches = numel(pb);
+      const buffers = p.bindings.slice(0, 3);
+      if (bias) buffers.push(p.bindings[3]);
+      for (let b0 = 0; b0 < pbatches; b0 += WORKGROUPS_PER_DIM) {
+        runtime().dispatch(
+          op,
+          launch.kernel,
+          (w) => {
+            w.u32(rows, cols, K, pb.length, p.offsets[0], p.offsets[1], p.offsets[3] ?? 0, b0);
+            w.i32(av.rs, av.cs, bv.rs, bv.cs);
+            w.u32(p.offsets[2], 0, crs, 0);
+            w.u32x8(pb).i32x8(av.bstrides).i32x8(bv.bstrides).i32x8(cb);
+          },
+          buffers,
+          Math.ceil(cols / launch.colsPerGroup),
+          Math.ceil(rows / launch.rowsPerGroup),
+          Math.min(WORKGROUPS_PER_DIM, pbatches - b0),
+        );
       }
     }
-    return out;
   } finally {
     if (a !== a0) a.dispose();
     if (b !== b0) b.dispose();
   }
+}
+
+/**
+ * bmmInto for operands whose single row of A or column of B spans more than a binding: sums the
+ * products of slices along K (views), each of which fits.
+ */
+function splitK(op: string, a: Tensor, b: Tensor, out: Tensor, bias?: Tensor): void {
+  const K = a.shape[a.rank - 1];
+  const spread = Math.max(Math.abs((K - 1) * a.strides[a.rank - 1]), Math.abs((K - 1) * b.strides[b.rank - 2]));
+  const parts = Math.min(K, Math.max(2, Math.ceil(spread / (runtime().bindingLimit / 8))));
+  const step = Math.ceil(K / parts);
+  let total: Tensor | null = null;
+  for (let k0 = 0; k0 < K; k0 += step) {
+    const k = Math.min(step, K - k0);
+    const ak = a.alias([...a.shape.slice(0, -1), k], a.strides, a.offset + k0 * a.strides[a.rank - 1], false);
+    const bk = b.alias([...b.shape.slice(0, -2), k, b.shape[b.rank - 1]], b.strides, b.offset + k0 * b.strides[b.rank - 2], false);
+    const part = bmm(op, ak, bk, k0 === 0 ? bias : undefined);
+    const next: Tensor = total ? add(total, part) : part;
+    if (total) {
+      total.dispose();
+      part.dispose();
+    }
+    total = next;
+    ak.dispose();
+    bk.dispose();
+  }
+  copyInto(op, total!, out);
+  total!.dispose();
 }
 
 export function matmul(a: Tensor, b: Tensor): Tensor {
@@ -280,4 +336,4 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
 }
 
 /** Batched matmul of strided views a [..., M, K] · b [..., K, N] (+ bias per column); no autograd. */
-export { bmm as batchedMatmul };
+export { bmm as batchedMatmul, bmmInto as batchedMatmulInto };

@@ -4,10 +4,16 @@ import { runtime } from '../kernels/runtime.ts';
 import { recordOp } from '../autograd/graph.ts';
 import { fmt, normDim } from '../tensor/shape.ts';
 import { empty } from './launch.ts';
+import { pieces } from './split.ts';
 import { contiguous, gather, permute, reshape, squeeze, unsqueeze } from './shape.ts';
 import { mean, sum } from './reduce.ts';
 import { abs, add, clamp, div, mul, neg, pow, sqrt } from './elementwise.ts';
 import { tidy } from '../tensor/scope.ts';
+
+/** Launches over ranges of the contiguous rows of length L of `tensors`, each range within a binding. */
+function rowPieces(op: string, rows: number, L: number, tensors: Tensor[]) {
+  return pieces(op, [rows], tensors.map((t) => ({ buffer: t.storage.buffer, offset: t.offset, strides: [L], span: [0, L - 1] as [number, number] })));
+}
 
 /** Row kernel over the last dim of a contiguous tensor. */
 function rowSoftmax(op: string, x: Tensor, log: boolean): Tensor {
@@ -15,7 +21,9 @@ function rowSoftmax(op: string, x: Tensor, log: boolean): Tensor {
   const rows = x.size / Math.max(L, 1);
   const y = empty(op, x.shape, 'float32');
   if (x.size === 0) return y;
-  runtime().dispatch(op, { shader: 'softmax', defines: { LOG: String(log) } }, (w) => w.u32(rows, L, x.offset, 0), [x.storage.buffer, y.storage.buffer], rows);
+  for (const p of rowPieces(op, rows, L, [x, y])) {
+    runtime().dispatch(op, { shader: 'softmax', defines: { LOG: String(log) } }, (w) => w.u32(p.shape[0], L, ...p.offsets), p.bindings, p.shape[0]);
+  }
   return y;
 }
 
@@ -25,7 +33,9 @@ function rowSoftmaxBackward(op: string, y: Tensor, g: Tensor, log: boolean): Ten
   const gc = g.isContiguous() ? g : contiguous(g);
   const dx = empty(op, y.shape, 'float32');
   if (y.size > 0) {
-    runtime().dispatch(op, { shader: 'softmax_backward', defines: { LOG: String(log) } }, (w) => w.u32(rows, L, y.offset, gc.offset), [y.storage.buffer, gc.storage.buffer, dx.storage.buffer], rows);
+    for (const p of rowPieces(op, rows, L, [y, gc, dx])) {
+      runtime().dispatch(op, { shader: 'softmax_backward', defines: { LOG: String(log) } }, (w) => w.u32(p.shape[0], L, ...p.offsets, 0, 0, 0), p.bindings, p.shape[0]);
+    }
   }
   if (gc !== g) gc.dispose();
   return dx;

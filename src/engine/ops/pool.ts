@@ -1,11 +1,12 @@
 // 3D pooling with PyTorch's semantics: max (with argmax for the gradient), average
 // (count_include_pad, ceil_mode) and adaptive average.
 import { Tensor } from '../tensor/tensor.ts';
-import { runtime, groupsFor } from '../kernels/runtime.ts';
+import { runtime, groupsFor, type Kernel } from '../kernels/runtime.ts';
 import { recordOp } from '../autograd/graph.ts';
 import { fmt } from '../tensor/shape.ts';
 import { empty } from './launch.ts';
 import { contiguous } from './shape.ts';
+import { pieces } from './split.ts';
 import type { Triple } from './conv.ts';
 
 export interface Pool3dOptions {
@@ -47,44 +48,41 @@ interface PoolGeometry {
 
 const MODES = { max: 0, avg: 1, adaptive: 2 } as const;
 
-function launch(op: string, mode: keyof typeof MODES, g: PoolGeometry, countIncludePad: boolean, x: Tensor, outShape: number[]): { y: Tensor; idx: Tensor } {
-  const y = empty(op, outShape, 'float32');
-  const idx = empty(op, outShape, 'int32');
-  const n = y.size;
-  runtime().dispatch(
-    op,
-    { shader: 'pool3d_forward', defines: { MODE: MODES[mode] } },
-    (w) => {
-      w.u32(g.nc, ...g.inp, ...g.out, countIncludePad ? 1 : 0);
-      w.i32(...g.k, 0, ...g.s, 0, ...g.p, 0);
-      w.u32(x.offset, 0, 0, 0);
-    },
-    [x.storage.buffer, y.storage.buffer, idx.storage.buffer],
-    groupsFor(n, 256),
-  );
-  return { y, idx };
+/**
+ * Runs a pooling kernel over the N·C volumes, in launches whose three operands (volumes of `sizes`
+ * elements each) fit a binding each.
+ */
+function launchVolumes(op: string, kernel: Kernel, g: PoolGeometry, countIncludePad: boolean, operands: Tensor[], sizes: number[], perVolume: number): void {
+  const ps = pieces(op, [g.nc], operands.map((t, k) => ({ buffer: t.storage.buffer, offset: t.offset, strides: [sizes[k]], span: [0, sizes[k] - 1] as [number, number] })));
+  for (const p of ps) {
+    runtime().dispatch(
+      op,
+      kernel,
+      (w) => {
+        w.u32(p.shape[0], ...g.inp, ...g.out, countIncludePad ? 1 : 0);
+        w.i32(...g.k, 0, ...g.s, 0, ...g.p, 0);
+        w.u32(...p.offsets, 0);
+      },
+      p.bindings,
+      groupsFor(p.shape[0] * perVolume, 256),
+    );
+  }
 }
 
 function pool(op: string, mode: keyof typeof MODES, x0: Tensor, g: PoolGeometry, countIncludePad: boolean): Tensor {
   const x = x0.isContiguous() ? x0 : contiguous(x0);
   const outShape = [...x0.shape.slice(0, -3), ...g.out];
-  const { y, idx } = launch(op, mode, g, countIncludePad, x, outShape);
+  const ivol = g.inp[0] * g.inp[1] * g.inp[2];
+  const ovol = g.out[0] * g.out[1] * g.out[2];
+  const y = empty(op, outShape, 'float32');
+  const idx = empty(op, outShape, 'int32');
+  launchVolumes(op, { shader: 'pool3d_forward', defines: { MODE: MODES[mode] } }, g, countIncludePad, [x, y, idx], [ivol, ovol, ovol], ovol);
   const out = recordOp(op, [x], y, (save) => {
     const si = save(idx);
     return (dy0) => {
       const dy = dy0.isContiguous() ? dy0 : contiguous(dy0);
       const dx = empty(`${op}.backward`, x.shape, 'float32');
-      runtime().dispatch(
-        `${op}.backward`,
-        { shader: 'pool3d_backward', defines: { MODE: MODES[mode] } },
-        (w) => {
-          w.u32(g.nc, ...g.inp, ...g.out, countIncludePad ? 1 : 0);
-          w.i32(...g.k, 0, ...g.s, 0, ...g.p, 0);
-          w.u32(0, 0, 0, 0);
-        },
-        [dy.storage.buffer, si.storage.buffer, dx.storage.buffer],
-        groupsFor(dx.size, 256),
-      );
+      launchVolumes(`${op}.backward`, { shader: 'pool3d_backward', defines: { MODE: MODES[mode] } }, g, countIncludePad, [dy, si, dx], [ovol, ovol, ivol], ivol);
       if (dy !== dy0) dy.dispose();
       return [dx];
     };

@@ -4,6 +4,7 @@ import { runtime, groupsFor } from '../kernels/runtime.ts';
 import type { Shape } from '../tensor/shape.ts';
 import { defaultGenerator, type Generator } from '../random/generator.ts';
 import { empty, map } from './launch.ts';
+import { pieces } from './split.ts';
 import { mul } from './elementwise.ts';
 
 export interface RandomOptions {
@@ -16,13 +17,17 @@ function random(op: string, shape: Shape, dist: 0 | 1, opts: RandomOptions): Ten
   const n = t.size;
   const blocks = Math.ceil(n / 4);
   const s = (opts.generator ?? defaultGenerator).next(blocks);
-  if (n > 0) {
+  // Launched over blocks of 4 outputs (one Philox call each); a launch covers blocks block0..
+  for (const p of pieces(op, [blocks], [{ buffer: t.storage.buffer, offset: 0, strides: [4], span: [0, Math.min(3, n - 1)] }])) {
+    const nb = p.shape[0];
+    const block0 = p.origin[0];
+    const pn = Math.min(n - block0 * 4, nb * 4);
     runtime().dispatch(
       op,
       { shader: 'random', defines: { DIST: dist } },
-      (w) => w.u32(n, 0, s.offsetLo, s.offsetHi, s.seedLo, s.seedHi),
-      [t.storage.buffer],
-      groupsFor(blocks, 64),
+      (w) => w.u32(pn, block0, s.offsetLo, s.offsetHi, s.seedLo, s.seedHi, p.offsets[0], 0),
+      p.bindings,
+      groupsFor(nb, 64),
     );
   }
   if (opts.requiresGrad) t.requiresGrad = true;

@@ -3,10 +3,12 @@
 import { Tensor } from '../tensor/tensor.ts';
 import { runtime, groupsFor } from '../kernels/runtime.ts';
 import { recordOp } from '../autograd/graph.ts';
-import { fmt, normDims, numel, type Shape } from '../tensor/shape.ts';
+import { contiguousStrides, fmt, normDims, numel, type Shape } from '../tensor/shape.ts';
+import type { Binding } from '../kernels/runtime.ts';
 import { empty, coalesce, map } from './launch.ts';
+import { splitBox } from './split.ts';
 import { cast, eq, div, mul, sub, exp, log, add } from './elementwise.ts';
-import { expand, reshape } from './shape.ts';
+import { expand, reshape, stack } from './shape.ts';
 import { noGrad } from '../autograd/mode.ts';
 import { full } from './creation.ts';
 
@@ -40,9 +42,75 @@ function plan(x: Tensor, dims: number[]): Plan {
   return { nOut: numel(outerDims.map((d) => x.shape[d])), nInner: numel(dims.map((d) => x.shape[d])), outer: group(outerDims), inner: group(dims) };
 }
 
-function writeReduce(w: import('../kernels/uniforms.ts').UniformWriter, p: Plan, off: number, split: number, chunk: number, scale: number): void {
-  w.u32(p.nOut, p.nInner, p.outer.shape.length, p.inner.shape.length, off, split, chunk).f32(scale);
-  w.u32x8(p.outer.shape).i32x8(p.outer.strides).u32x8(p.inner.shape).i32x8(p.inner.strides);
+/** One reduction launch: outputs over `outer` (a sub-box of the outer positions), bound buffers. */
+interface ReduceLaunch extends Plan {
+  x: Binding;
+  xOff: number;
+  out: Binding;
+  outOff: number;
+  outStrides: number[];
+}
+
+function writeReduce(w: import('../kernels/uniforms.ts').UniformWriter, l: ReduceLaunch, split: number, chunk: number, scale: number): void {
+  w.u32(l.nOut, l.nInner, l.outer.shape.length, l.inner.shape.length, l.xOff, split, chunk).f32(scale).u32(l.outOff, 0, 0, 0);
+  w.u32x8(l.outer.shape).i32x8(l.outer.strides).u32x8(l.inner.shape).i32x8(l.inner.strides).i32x8(l.outStrides);
+}
+
+/** Element offsets [min, max] that one output's reduced elements span in x. */
+function innerSpan(p: Plan): [number, number] {
+  let lo = 0;
+  let hi = 0;
+  p.inner.shape.forEach((d, i) => {
+    lo += Math.min(0, (d - 1) * p.inner.strides[i]);
+    hi += Math.max(0, (d - 1) * p.inner.strides[i]);
+  });
+  return [lo, hi];
+}
+
+/**
+ * Splits the outer positions into launches whose input and output fit a binding each; null when
+ * one output's reduced elements alone span more than a binding.
+ */
+function reduceLaunches(x: Tensor, p: Plan, out: Tensor): ReduceLaunch[] | null {
+  const outStrides = contiguousStrides(p.outer.shape);
+  const ps = splitBox(p.outer.shape, [
+    { buffer: x.storage.buffer, offset: x.offset, strides: p.outer.strides, span: innerSpan(p) },
+    { buffer: out.storage.buffer, offset: out.offset, strides: outStrides },
+  ]);
+  return ps?.map((piece) => ({
+    nOut: numel(piece.shape), nInner: p.nInner, inner: p.inner,
+    outer: { shape: piece.shape, strides: p.outer.strides },
+    x: piece.bindings[0], xOff: piece.offsets[0], out: piece.bindings[1], outOff: piece.offsets[1], outStrides,
+  })) ?? null;
+}
+
+function launchReduce(op: string, l: ReduceLaunch, kind: ReduceKind, scale: number): void {
+  const rt = runtime();
+  const defines = { OP: OPS[kind] };
+  const perThread = l.nInner <= 32 || l.nOut >= 4096;
+  if (perThread) {
+    rt.dispatch(op, { shader: 'reduce', entry: 'main_thread', defines }, (w) => writeReduce(w, l, 1, l.nInner, scale), [l.x, l.out], groupsFor(l.nOut, 64));
+    return;
+  }
+  // Few outputs over long extents: split each into chunks so many workgroups share the work,
+  // then reduce the partial results (kept within one binding).
+  const want = l.nOut < 256 && l.nInner > 16384 ? Math.min(1024, Math.ceil(l.nInner / 8192)) : 1;
+  const split = Math.max(1, Math.min(want, Math.floor(rt.bindingLimit / 4 / l.nOut)));
+  const chunk = Math.ceil(l.nInner / split);
+  if (split === 1) {
+    rt.dispatch(op, { shader: 'reduce', entry: 'main_group', defines }, (w) => writeReduce(w, l, 1, chunk, scale), [l.x, l.out], l.nOut);
+    return;
+  }
+  const partial = empty(op, [l.nOut, split], 'float32');
+  const local = contiguousStrides(l.outer.shape);
+  const first: ReduceLaunch = { ...l, out: partial.storage.buffer, outOff: 0, outStrides: local };
+  rt.dispatch(op, { shader: 'reduce', entry: 'main_group', defines }, (w) => writeReduce(w, first, split, chunk, 1), [l.x, partial.storage.buffer], l.nOut * split);
+  const second: ReduceLaunch = {
+    ...l, nInner: split, outer: { shape: l.outer.shape, strides: local.map((s) => s * split) }, inner: { shape: [split], strides: [1] },
+    x: partial.storage.buffer, xOff: 0,
+  };
+  rt.dispatch(op, { shader: 'reduce', entry: 'main_group', defines }, (w) => writeReduce(w, second, 1, split, scale), [partial.storage.buffer, l.out], l.nOut);
+  partial.dispose();
 }
 
 /** Runs the reduce kernel; returns a contiguous tensor of the keepdim shape. */
@@ -57,30 +125,42 @@ function reduceRaw(op: string, x0: Tensor, dims: number[], kind: ReduceKind, sca
     }
     const out = empty(op, outShape, 'float32');
     if (p.nOut === 0) return out;
-    const rt = runtime();
-    const defines = { OP: OPS[kind] };
-    const perThread = p.nInner <= 32 || p.nOut >= 4096;
-    if (perThread) {
-      rt.dispatch(op, { shader: 'reduce', entry: 'main_thread', defines }, (w) => writeReduce(w, p, x.offset, 1, p.nInner, scale), [x.storage.buffer, out.storage.buffer], groupsFor(p.nOut, 64));
+    const launches = reduceLaunches(x, p, out);
+    if (launches) {
+      for (const l of launches) launchReduce(op, l, kind, scale);
       return out;
     }
-    // Few outputs over long extents: split each into chunks so many workgroups share the work,
-    // then reduce the partial results.
-    const split = p.nOut < 256 && p.nInner > 16384 ? Math.min(1024, Math.ceil(p.nInner / 8192)) : 1;
-    const chunk = Math.ceil(p.nInner / split);
-    if (split === 1) {
-      rt.dispatch(op, { shader: 'reduce', entry: 'main_group', defines }, (w) => writeReduce(w, p, x.offset, 1, chunk, scale), [x.storage.buffer, out.storage.buffer], p.nOut);
-      return out;
-    }
-    const partial = empty(op, [p.nOut, split], 'float32');
-    rt.dispatch(op, { shader: 'reduce', entry: 'main_group', defines }, (w) => writeReduce(w, p, x.offset, split, chunk, 1), [x.storage.buffer, partial.storage.buffer], p.nOut * split);
-    const p2 = plan(partial, [1]);
-    rt.dispatch(op, { shader: 'reduce', entry: 'main_group', defines }, (w) => writeReduce(w, p2, 0, 1, split, scale), [partial.storage.buffer, out.storage.buffer], p.nOut);
-    partial.dispose();
-    return out;
+    out.dispose();
+    return reduceInParts(op, x, dims, kind, scale);
   } finally {
     if (x !== x0) x.dispose();
   }
+}
+
+/**
+ * A reduction whose single output spans more than one binding: reduces slices of the reduced dim
+ * along which x spreads the most (views, no copies), then reduces the stacked partial results.
+ */
+function reduceInParts(op: string, x: Tensor, dims: number[], kind: ReduceKind, scale: number): Tensor {
+  const d = dims.reduce((best, i) => (Math.abs((x.shape[i] - 1) * x.strides[i]) > Math.abs((x.shape[best] - 1) * x.strides[best]) ? i : best), dims[0]);
+  const [lo, hi] = innerSpan(plan(x, dims));
+  const parts = Math.min(x.shape[d], Math.max(2, Math.ceil((hi - lo + 1) / (runtime().bindingLimit / 8))));
+  const step = Math.ceil(x.shape[d] / parts);
+  const partials: Tensor[] = [];
+  for (let i = 0; i < x.shape[d]; i += step) {
+    const shape = [...x.shape];
+    shape[d] = Math.min(step, x.shape[d] - i);
+    const slice = x.alias(shape, x.strides, x.offset + i * x.strides[d], false);
+    partials.push(reduceRaw(op, slice, dims, kind));
+    slice.dispose();
+  }
+  const stacked = stack(partials, 0);
+  for (const t of partials) t.dispose();
+  const r = reduceRaw(op, stacked, [0, ...dims.map((i) => i + 1)], kind, scale);
+  stacked.dispose();
+  const y = reshape(r, keptShape(x.shape, dims));
+  r.dispose();
+  return y;
 }
 
 function finishShape(y: Tensor, x: Tensor, dims: number[], keepdim: boolean): Tensor {
@@ -143,6 +223,54 @@ function extreme(kind: 'max' | 'min', x: Tensor, dims: Dims, keepdim: boolean): 
 export const max = (x: Tensor, dims?: Dims, keepdim = false) => extreme('max', x, dims, keepdim);
 export const min = (x: Tensor, dims?: Dims, keepdim = false) => extreme('min', x, dims, keepdim);
 
+/** The extreme values and their first indices along dim d (keepdim shape). */
+function argRaw(op: string, kind: 'max' | 'min', x: Tensor, d: number): { values: Tensor; indices: Tensor } {
+  const p = plan(x, [d]);
+  const values = empty(op, keptShape(x.shape, [d]), 'float32');
+  const indices = empty(op, keptShape(x.shape, [d]), 'int32');
+  // values and indices have the same layout, hence the same window offsets: the kernel writes
+  // both at the output offset of `values`.
+  const launches = reduceLaunches(x, p, values);
+  if (launches) {
+    for (const l of launches) {
+      const idx = l.out === values.storage.buffer ? indices.storage.buffer : { ...(l.out as GPUBufferBinding), buffer: indices.storage.buffer };
+      runtime().dispatch(op, { shader: 'argreduce', defines: { OP: OPS[kind] } }, (w) => writeReduce(w, l, 1, l.nInner, 1), [l.x, l.out, idx], l.nOut);
+    }
+    return { values, indices };
+  }
+  // One output's extent spans more than a binding: the extremes of slices along d (views), then
+  // the first slice holding the overall extreme (ties and NaN resolve to the first index, as unsplit).
+  values.dispose();
+  indices.dispose();
+  const parts = Math.min(x.shape[d], Math.max(2, Math.ceil(Math.abs((x.shape[d] - 1) * x.strides[d]) / (runtime().bindingLimit / 8))));
+  const step = Math.ceil(x.shape[d] / parts);
+  const vs: Tensor[] = [];
+  const is: Tensor[] = [];
+  for (let i = 0; i < x.shape[d]; i += step) {
+    const shape = [...x.shape];
+    shape[d] = Math.min(step, x.shape[d] - i);
+    const slice = x.alias(shape, x.strides, x.offset + i * x.strides[d], false);
+    const r = argRaw(op, kind, slice, d);
+    slice.dispose();
+    vs.push(r.values);
+    is.push(i === 0 ? r.indices : map(op, [r.indices], { expr: 'a + i32(p0)', outDtype: 'int32', compute: 'i32', p0: i }));
+    if (i > 0) r.indices.dispose();
+  }
+  const better = kind === 'max' ? '(a > b || (is_nan(a) && !is_nan(b)))' : '(a < b || (is_nan(a) && !is_nan(b)))';
+  let bv = vs[0];
+  let bi = is[0];
+  for (let k = 1; k < vs.length; k++) {
+    const m = map(op, [vs[k], bv], { expr: `select(0, 1, ${better})`, outDtype: 'int32', compute: 'f32' });
+    const nv = map(op, [m, vs[k], bv], { expr: 'select(c, b, a != 0)', outDtype: 'float32', compute: 'f32', computeA: 'i32' });
+    const ni = map(op, [m, is[k], bi], { expr: 'select(c, b, a != 0)', outDtype: 'int32', compute: 'i32', computeA: 'i32' });
+    for (const t of [m, vs[k], is[k], bv, bi]) t.dispose();
+    bv = nv;
+    bi = ni;
+  }
+  const out = { values: bv, indices: bi };
+  return out;
+}
+
 function argExtreme(kind: 'max' | 'min', x0: Tensor, dim: number | undefined, keepdim: boolean): Tensor {
   const op = `arg${kind}`;
   x0.assertLive(op);
@@ -151,10 +279,7 @@ function argExtreme(kind: 'max' | 'min', x0: Tensor, dim: number | undefined, ke
   try {
     const ds = normDims(op, dim === undefined ? 0 : dim, x.rank);
     if (x.shape[ds[0]] === 0) throw new Error(`${op}: cannot reduce an empty dimension (shape ${fmt(x0.shape)})`);
-    const p = plan(xf, ds);
-    const values = empty(op, keptShape(x.shape, ds), 'float32');
-    const indices = empty(op, keptShape(x.shape, ds), 'int32');
-    runtime().dispatch(op, { shader: 'argreduce', defines: { OP: OPS[kind] } }, (w) => writeReduce(w, p, xf.offset, 1, p.nInner, 1), [xf.storage.buffer, values.storage.buffer, indices.storage.buffer], p.nOut);
+    const { values, indices } = argRaw(op, kind, xf, ds[0]);
     values.dispose();
     if (dim === undefined) {
       if (!keepdim) return finishShape(indices, x, ds, false);

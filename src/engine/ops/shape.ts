@@ -2,11 +2,12 @@
 // squeeze/unsqueeze) share storage and only change shape, strides and offset; cat, stack, pad and
 // gather copy. Every op checks its arguments before any GPU work.
 import { Tensor } from '../tensor/tensor.ts';
-import { runtime, groupsFor } from '../kernels/runtime.ts';
+import { runtime, groupsFor, type Kernel } from '../kernels/runtime.ts';
 import { recordOp } from '../autograd/graph.ts';
 import { contiguousStrides, fmt, normDim, normDims, numel, checkShape, type Shape } from '../tensor/shape.ts';
 import { wgslStorage } from '../tensor/dtype.ts';
 import { empty, copyInto, fillWith } from './launch.ts';
+import { pieces } from './split.ts';
 import { sumTo } from './reduce.ts';
 import { zeros } from './creation.ts';
 
@@ -292,9 +293,41 @@ export function pad(x: Tensor, padding: readonly number[], value = 0): Tensor {
   return y;
 }
 
-function writeGather(w: import('../kernels/uniforms.ts').UniformWriter, n: number, dim: number, len: number, srcOff: number, idxOff: number, srcD: number, idxD: number, shape: Shape, ishape: Shape, srcStrides: readonly number[], idxStrides: readonly number[]): void {
-  w.u32(n, shape.length, dim, len, srcOff, idxOff).i32(srcD, idxD);
-  w.u32x8(shape).u32x8(ishape).i32x8(srcStrides).i32x8(idxStrides);
+/**
+ * Launches gather (over the index shape) or its gradient, scatter (over the input shape), on
+ * sub-boxes of the iteration space that fit the bindings. Along `dim` the source (and, for
+ * scatter, the index) is read at any of `len` positions: a fixed footprint; scatter's kernel needs
+ * that dim whole.
+ */
+function launchGather(op: string, kernel: Kernel, d: number, len: number, src: Tensor, index: Tensor, out: Tensor, ishape: Shape): void {
+  const scatter = kernel.shader === 'scatter_add';
+  const n = out.size;
+  if (n === 0) return;
+  const along = (s: number): [number, number] => [Math.min(0, (len - 1) * s), Math.max(0, (len - 1) * s)];
+  const zeroAt = (st: readonly number[]) => st.map((s, i) => (i === d ? 0 : s));
+  const outStrides = contiguousStrides(out.shape);
+  const ps = pieces(op, out.shape, [
+    { buffer: src.storage.buffer, offset: src.offset, strides: zeroAt(src.strides), span: along(src.strides[d]) },
+    scatter
+      ? { buffer: index.storage.buffer, offset: index.offset, strides: zeroAt(index.strides), span: along(index.strides[d]) }
+      : { buffer: index.storage.buffer, offset: index.offset, strides: index.strides },
+    { buffer: out.storage.buffer, offset: out.offset, strides: outStrides },
+  ], { whole: scatter ? [d] : [] });
+  for (const p of ps) {
+    const pn = numel(p.shape);
+    const ish = ishape.map((s, i) => Math.max(0, s - p.origin[i]));
+    runtime().dispatch(
+      op,
+      kernel,
+      (w) => {
+        w.u32(pn, p.shape.length, d, len, p.offsets[0], p.offsets[1]).i32(src.strides[d], index.strides[d]);
+        w.u32x8(p.shape).u32x8(ish).i32x8(src.strides).i32x8(index.strides);
+        w.u32(p.offsets[2], 0, 0, 0).i32x8(outStrides);
+      },
+      p.bindings,
+      groupsFor(pn, 256),
+    );
+  }
 }
 
 /** torch.gather: out[c] = x[c with c[dim] = index[c]]; index is int32 with x's rank. */
@@ -308,16 +341,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
     if (i !== d && index.shape[i] > x.shape[i]) throw new Error(`gather: index ${fmt(index.shape)} is larger than input ${fmt(x.shape)} in dim ${i}`);
   }
   const out = empty('gather', index.shape, x.dtype);
-  const n = out.size;
-  if (n > 0) {
-    runtime().dispatch(
-      'gather',
-      { shader: 'gather', defines: { T: wgslStorage(x.dtype), INVALID: x.dtype === 'float32' ? 'nan_f32()' : '0' } },
-      (w) => writeGather(w, n, d, x.shape[d], x.offset, index.offset, x.strides[d], index.strides[d], index.shape, index.shape, x.strides, index.strides),
-      [x.storage.buffer, index.storage.buffer, out.storage.buffer],
-      groupsFor(n, 256),
-    );
-  }
+  launchGather('gather', { shader: 'gather', defines: { T: wgslStorage(x.dtype), INVALID: x.dtype === 'float32' ? 'nan_f32()' : '0' } }, d, x.shape[d], x, index, out, index.shape);
   return recordOp('gather', [x], out, (save) => {
     const si = save(index);
     return (g) => [scatterAdd(g, d, si, x.shape)];
@@ -327,16 +351,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
 /** Gradient of gather: sums g into a zero tensor of `shape` at the gathered positions. */
 function scatterAdd(g: Tensor, d: number, index: Tensor, shape: Shape): Tensor {
   const out = empty('gather.backward', shape, 'float32');
-  const n = out.size;
-  if (n > 0) {
-    runtime().dispatch(
-      'gather.backward',
-      { shader: 'scatter_add' },
-      (w) => writeGather(w, n, d, index.shape[d], g.offset, index.offset, g.strides[d], index.strides[d], shape, index.shape, g.strides, index.strides),
-      [g.storage.buffer, index.storage.buffer, out.storage.buffer],
-      groupsFor(n, 256),
-    );
-  }
+  launchGather('gather.backward', { shader: 'scatter_add' }, d, index.shape[d], g, index, out, index.shape);
   return out;
 }
 

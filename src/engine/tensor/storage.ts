@@ -8,9 +8,10 @@ export class Storage {
 
   static allocate(bytes: number, label: string): Storage {
     const rt = runtime();
-    const limit = rt.device.limits.maxStorageBufferBindingSize;
+    // Tensors may exceed maxStorageBufferBindingSize: ops bind windows of them (ops/split.ts).
+    const limit = rt.device.limits.maxBufferSize;
     if (bytes > limit) {
-      throw new Error(`${label}: a ${bytes}-byte tensor exceeds this adapter's maxStorageBufferBindingSize (${limit} bytes); use smaller batches or split the tensor`);
+      throw new Error(`${label}: a ${bytes}-byte tensor exceeds this adapter's maxBufferSize (${limit} bytes); use smaller batches or split the tensor`);
     }
     return new Storage(rt.pool.acquire(bytes, label), bytes);
   }
