@@ -14,7 +14,7 @@ import { fakeFrame, fakeFrameId, fakePath, parseFake, openItem as openFake } fro
 import { runJob } from '../src/data/worker-core.ts';
 import { pairFrames, resolveStorOptions } from '../src/data/samplers/stor.ts';
 import { framesToClipReference } from '../src/video/clip.ts';
-import { ensureSyntheticDataset } from '../src/video/synthetic.ts';
+import { ensureSyntheticDatasetInWorker } from '../src/platform/node-synthetic.ts';
 import { assertClose } from './helpers.ts';
 
 const test = suite('data loader');
@@ -236,7 +236,7 @@ test('Node exits: after close(), and when close() is forgotten', () => {
 });
 
 test('real H.264 MP4s (synthetic set) through worker threads; AVI/raw-stream fixtures are reported, not fatal', async () => {
-  const ds = await ensureSyntheticDataset({ classes: 2, videosPerClass: 3, frames: 40, size: 128, cacheDir: join(root, '.cache') });
+  const ds = await ensureSyntheticDatasetInWorker({ classes: 2, videosPerClass: 3, frames: 40, size: 128, cacheDir: join(root, '.cache') });
   const items: { path: string; label?: number }[] = [...ds.items];
   const shared = join(root, '..', 'shared', 'fixtures', 'video');
   const fixtures = ['apply-eye-makeup.avi', 'fencing-raw-mpeg4.m4v', 'tennis.mp4'].map((f) => join(shared, f));

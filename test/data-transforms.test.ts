@@ -8,6 +8,7 @@ import * as E from '../src/engine/index.ts';
 import { Random } from '../src/data/random.ts';
 import { createClipTransform } from '../src/data/transforms/pipeline.ts';
 import { gaussianWeights, defaultBlurKernel, type ClipAugmentParams } from '../src/data/transforms/params.ts';
+import { framesToBatch, framesToBatches, framesToClipReference, type I420Frame } from '../src/video/clip.ts';
 import { assertClose } from './helpers.ts';
 
 const test = suite('data transforms');
@@ -280,6 +281,53 @@ test('applyPhotometric builds a batch from separate clips without a stacking cop
   assert.is(E.memory().liveTensors, before + 1, 'only the batch is left');
   assert.equal(y.shape, [3, 3, 2, 4, 5]);
   assertClose(await y.data(), refNormalize(refColor(x, params), [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]).d, 0, 2e-5);
+});
+
+function randomI420(rng: Random, T: number, w: number, h: number): I420Frame[] {
+  const cw = (w + 1) >> 1;
+  const ch = (h + 1) >> 1;
+  return Array.from({ length: T }, () => {
+    const data = new Uint8Array(w * h + 2 * cw * ch);
+    for (let i = 0; i < data.length; i++) data[i] = rng.below(256);
+    return { width: w, height: h, data };
+  });
+}
+
+test('fused I420 path (one kernel: YUV→RGB, geometry, jitter, grey, normalise) matches the unfused reference', async () => {
+  const rng = new Random(31);
+  const norm = { mean: [0.485, 0.456, 0.406] as [number, number, number], std: [0.229, 0.224, 0.225] as [number, number, number] };
+  const tf = createClipTransform({ colorJitter: { brightness: 0.5, contrast: 0.5, saturation: 0.5, hue: 0.3, p: 0.85 }, grayscale: 0.25, flip: 0.5, normalize: norm });
+  // Odd and even sizes, crops with up- and downscaling (short and long runs per invocation).
+  const sources = [[37, 23], [64, 48], [128, 96], [20, 30]] as const;
+  const T = 3;
+  const size: [number, number] = [14, 18];
+  const items = Array.from({ length: 12 }, (_, n) => {
+    const [w, h] = sources[n % sources.length];
+    const frames = randomI420(rng, T, w, h);
+    const cw = 2 + rng.below(w - 2);
+    const chh = 2 + rng.below(h - 2);
+    const crop = { x: rng.below(w - cw + 1), y: rng.below(h - chh + 1), w: cw, h: chh };
+    const q = tf.sample(rng);
+    return { frames, crop, rotation: n % 4, flip: q.flip, q };
+  });
+  const params = items.map((it) => it.q);
+  assert.ok(params.some((q) => q.jitter?.order.length === 4) && params.some((q) => !q.jitter) && params.some((q) => q.grayscale));
+  const fused = await framesToBatch(items.map((it) => ({ ...it, color: tf.color({ ...it.q, blurSigma: null }) })), { size, ...norm }).data();
+  // Unfused: the CPU reference of the geometry + YUV→RGB, then torchvision's colour ops, then normalisation.
+  const geo: Clip = { n: items.length, c: 3, t: T, h: size[0], w: size[1], d: new Float64Array(items.length * 3 * T * size[0] * size[1]) };
+  items.forEach((it, n) => geo.d.set(framesToClipReference(it.frames, { crop: it.crop, size, rotation: it.rotation, flip: it.flip }), n * 3 * T * size[0] * size[1]));
+  assertClose(fused, refNormalize(refColor(geo, params), norm.mean, norm.std).d, 0, 5e-4, 'fused vs reference');
+  // And the loader's two-stage equivalent on the GPU: geometry first, then the photometric pass on floats.
+  const twoStage = E.tidy(() => tf.applyPhotometric(framesToBatch(items, { size }), params.map((q) => ({ ...q, blurSigma: null }))));
+  assertClose(fused, await twoStage.data(), 0, 1e-5, 'fused vs geometry + photometric');
+  twoStage.dispose();
+  // Several batches from one upload, frames shared between them, equal single-batch calls.
+  const [a, b] = framesToBatches([items.slice(0, 5), items.slice(3, 9)], { size });
+  const a1 = framesToBatch(items.slice(0, 5), { size });
+  const b1 = framesToBatch(items.slice(3, 9), { size });
+  assert.equal([...(await a.data())], [...(await a1.data())]);
+  assert.equal([...(await b.data())], [...(await b1.data())]);
+  E.tidy(() => [a, b, a1, b1].forEach((t) => t.dispose()));
 });
 
 test('bad input is rejected before GPU work', () => {

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { Random, hashKeys } from '../src/data/random.ts';
 import { clipAt, clipSpan, sampleClip, uniformClips, centreClip } from '../src/data/samplers/clip.ts';
 import { boxInside, intersectionArea, sampleResizedCrop } from '../src/data/samplers/crop.ts';
-import { allowedRates, diagonalShift, pairFrames, resolveStorOptions, sampleStorPair, type StorOptions, type StorPair } from '../src/data/samplers/stor.ts';
+import { allowedRates, clipOrder, diagonalShift, pairFrames, resolveStorOptions, sampleStorPair, type StorOptions, type StorPair } from '../src/data/samplers/stor.ts';
 
 const test = suite('samplers');
 const note = (s: string) => console.log(`\nnote: ${s}`);
@@ -143,6 +143,20 @@ function measure(p: StorPair, T: number): Measured {
   };
 }
 
+/**
+ * Temporal order from the clip specs alone: −1 when both clips show the same frame sequence, else
+ * 0 when every position of clip A is ≤ the same position of clip B (A earlier) and 1 when every
+ * position of B is ≤ A's (B earlier). Throws if neither dominates (the timeline claim is false).
+ */
+function measuredOrder(p: StorPair): -1 | 0 | 1 {
+  const [a, b] = p.clips;
+  if (a.frames.every((f, j) => f === b.frames[j])) return -1;
+  const aFirst = a.positions.every((x, j) => x <= b.positions[j]);
+  const bFirst = b.positions.every((x, j) => x <= a.positions[j]);
+  if (aFirst === bFirst) throw new Error(`order undefined though frames differ: ${JSON.stringify(p.clips.map((c) => c.positions))}`);
+  return aFirst ? 0 : 1;
+}
+
 const nearest = (v: number, classes: readonly number[]) => classes.reduce((bi, c, i) => (Math.abs(c - v) < Math.abs(classes[bi] - v) ? i : bi), 0);
 
 function randomOptions(rng: Random): StorOptions {
@@ -249,6 +263,10 @@ test('STOR property test: labels equal what the returned indices and boxes measu
     const sc = o.scale;
     if (area < sc[0] * 0.97 - 2 / Math.min(W, H) || area > sc[1] * 1.03 + 2 / Math.min(W, H)) fallbacks++;
 
+    // Order: measured from the positions and frames, never from the label or the sampler's coin.
+    assert.is(p.labels.order, measuredOrder(p), 'order label = measured order');
+    if (p.labels.order !== -1) assert.is(p.labels.order, p.shift > 0 ? 0 : 1, 'a shifted clip B is later');
+
     // Rotation labels.
     assert.is(a.rotation, o.rotations[p.labels.rotation[0]]);
     assert.is(b.rotation, o.rotations[p.labels.rotation[1]]);
@@ -263,7 +281,8 @@ test('STOR class balance (chi-square, p = 1e-4) on long videos, and among the ra
   const rng = new Random(77);
   const N = 20000;
   const o = resolveStorOptions({ clipLength: 16 });
-  const c = { speed: new Array(4).fill(0), temporal: new Array(5).fill(0), spatial: new Array(5).fill(0), rotA: new Array(4).fill(0), rotB: new Array(4).fill(0), pairs: new Array(16).fill(0), dir: [0, 0], corner: [0, 0, 0, 0] };
+  const c = { speed: new Array(4).fill(0), temporal: new Array(5).fill(0), spatial: new Array(5).fill(0), rotA: new Array(4).fill(0), rotB: new Array(4).fill(0), pairs: new Array(16).fill(0), dir: [0, 0], corner: [0, 0, 0, 0], order: [0, 0] };
+  const orderByTemporal = o.temporalOverlaps.map(() => [0, 0]);
   for (let i = 0; i < N; i++) {
     const p = sampleStorPair(rng.int(230, 1000), rng.int(64, 320), rng.int(64, 240), o, rng);
     c.speed[p.labels.speed]++;
@@ -273,9 +292,19 @@ test('STOR class balance (chi-square, p = 1e-4) on long videos, and among the ra
     c.rotB[p.labels.rotation[1]]++;
     c.pairs[p.labels.rotation[0] * 4 + p.labels.rotation[1]]++;
     if (p.shift !== 0) c.dir[p.shift > 0 ? 0 : 1]++;
+    // Long videos, integer rates: order is undefined exactly at temporal overlap 1 (k = 0).
+    assert.is(p.labels.order === -1, o.temporalShifts[p.labels.temporal] === 0, 'order −1 ⇔ temporal overlap 1');
+    if (p.labels.order !== -1) {
+      c.order[p.labels.order]++;
+      orderByTemporal[p.labels.temporal][p.labels.order]++;
+    }
     if (p.cropShift.dx !== 0 && p.cropShift.dy !== 0) c.corner[(p.cropShift.dx > 0 ? 0 : 1) + (p.cropShift.dy > 0 ? 0 : 2)]++;
   }
   const chis = Object.entries(c).map(([k, v]) => `${k} ${assertUniform(v, k).toFixed(1)} (< ${chiCritical(v.length - 1).toFixed(1)})`);
+  // Order is balanced within every temporal class too (no shortcut from the overlap to the order).
+  orderByTemporal.forEach((v, t) => {
+    if (o.temporalShifts[t] > 0) assertUniform(v, `order at temporal overlap ${o.temporalOverlaps[t]}`);
+  });
   // L = 100, T = 16: k_max = 13 → (15 + 13)·s + 1 ≤ 100 → rates 1 and 2 only, equally often.
   assert.equal(allowedRates(100, o), [0, 1]);
   const s2 = [0, 0, 0, 0];
@@ -283,6 +312,39 @@ test('STOR class balance (chi-square, p = 1e-4) on long videos, and among the ra
   assert.is(s2[2] + s2[3], 0);
   assertUniform(s2.slice(0, 2), 'rates allowed at L=100');
   note(`STOR balance over ${N} pairs, chi-square: ${chis.join(', ')}`);
+});
+
+test('STOR order label: exact on odd timelines (slow continuous rates, looping videos), clipOrder on hand-made clips', () => {
+  const rng = new Random(31);
+  const seen = { undefinedShifted: 0, looping: 0, slow: 0 };
+  for (let i = 0; i < 6000; i++) {
+    const T = rng.pick([8, 16]);
+    const slow = rng.chance(0.5);
+    const opts: StorOptions = { clipLength: T, rates: slow ? { min: 0.05, max: rng.uniform(0.05, 1.5) } : [1, 2] };
+    const L = rng.chance(0.5) ? rng.int(1, 12) : rng.int(20, 200);
+    const p = sampleStorPair(L, 64, 48, opts, rng);
+    const m = measuredOrder(p);
+    assert.is(p.labels.order, m);
+    if (m === -1 && p.shift !== 0) seen.undefinedShifted++;
+    if (p.wrapped) seen.looping++;
+    if (slow && p.rate < 1) seen.slow++;
+    // A defined order is what the starts, ends and centres say: the earlier clip starts and ends
+    // no later, and its centre is strictly earlier.
+    if (m !== -1) {
+      const [first, second] = m === 0 ? p.clips : [p.clips[1], p.clips[0]];
+      const sum = (c: { positions: number[] }) => c.positions.reduce((x, y) => x + y, 0);
+      assert.ok(first.positions[0] <= second.positions[0] && first.positions[T - 1] <= second.positions[T - 1]);
+      assert.ok(sum(first) < sum(second));
+      if (Number.isInteger(p.rate) && p.rate >= 1) assert.ok(first.positions[0] < second.positions[0], 'integer rates: strictly earlier start');
+    }
+  }
+  assert.ok(seen.undefinedShifted > 20 && seen.looping > 500 && seen.slow > 500, JSON.stringify(seen));
+  const clip = (positions: number[], L = 100) => ({ positions, frames: positions.map((x) => x % L) });
+  assert.is(clipOrder(clip([0, 1, 2]), clip([2, 3, 4])), 0);
+  assert.is(clipOrder(clip([2, 3, 4]), clip([0, 1, 2])), 1);
+  assert.is(clipOrder(clip([0, 1, 2]), clip([0, 1, 2])), -1);
+  assert.is(clipOrder(clip([0, 1, 2], 3), clip([3, 4, 5], 3)), -1, 'one whole loop later: same frames');
+  note(`STOR order on odd timelines: ${JSON.stringify(seen)} (shifted pairs whose frames coincide get −1)`);
 });
 
 test('STOR determinism and purity: a pair depends only on (L, W, H, options, seed)', () => {

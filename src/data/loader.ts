@@ -11,10 +11,10 @@
 // Pipeline. Each dataset item at position p of epoch e is one *job*: a worker opens the video,
 // samples a STOR pair from its length and frame size with the PRNG seeded by (seed, e, p), decodes
 // exactly the frames both clips need and posts the I420 planes back as transferred buffers. The
-// main thread turns them into clips with src/video's framesToBatch (YUV→RGB, crop, resize,
-// rotation, flip in one kernel per clip), then runs the photometric augmentation (colour jitter,
-// grey, blur, normalisation: three dispatches per view) with parameters drawn from
-// (seed, e, p, view). Everything random is a function of (seed, epoch, position), never of timing
+// main thread uploads a batch's frames in one buffer write and builds each view with one kernel
+// (src/video's framesToBatches: YUV→RGB, crop, resize, rotation, flip, colour jitter, grey and
+// normalisation, every value written once), then blurs the clips drawn for it (two passes per
+// view), with augmentation parameters drawn from (seed, e, p, view). Everything random is a function of (seed, epoch, position), never of timing
 // or of which worker ran the job, so an epoch is reproducible.
 //
 // Flow control. At most `prefetch × batchSize` pairs are in flight or decoded-and-waiting at any
@@ -26,7 +26,7 @@
 // batch is filled with the next items. `report()` lists the skipped files. A crashed or stuck worker
 // is replaced. Workers are unref'd while idle, so a forgotten close() does not keep Node alive.
 import { Tensor } from '../engine/index.ts';
-import { framesToBatch, IMAGENET_MEAN, IMAGENET_STD, type BatchItem } from '../video/clip.ts';
+import { framesToBatches, IMAGENET_MEAN, IMAGENET_STD, type BatchItem } from '../video/clip.ts';
 import { hashKeys, Random } from './random.ts';
 import { resolveStorOptions, type StorOptions, type StorPair } from './samplers/stor.ts';
 import { createClipTransform, type ClipTransform } from './transforms/pipeline.ts';
@@ -99,6 +99,8 @@ export interface PairLabels {
   spatial: Int32Array;
   /** Rotation class of view 0 and view 1, row-major [N, 2]. */
   rotation: Int32Array;
+  /** Temporal order [N]: 0 view 0 earlier, 1 view 1 earlier, −1 same frames (see StorLabels.order). */
+  order: Int32Array;
   /** The dataset label of each item (−1 when absent) [N]. */
   class: Int32Array;
   /** Playback rate (the class value or the continuous draw) [N]. */
@@ -481,22 +483,21 @@ export class PairLoader {
     const { seed, size } = this.options;
     const { epoch, pairs } = d;
     const params: [ClipAugmentParams[], ClipAugmentParams[]] = [[], []];
-    const views: Tensor[] = [];
+    const tf = this.transform;
+    // Both views from one upload (frames shared by the two clips of a pair go up once) and one
+    // clip-kernel dispatch per view (geometry + colour + grey + normalisation), then the blur.
+    const items = ([0, 1] as const).map((v) =>
+      pairs.map((p): BatchItem => {
+        const q = tf ? tf.sample(Random.derive(seed, 'augment', epoch, p.position, v)) : IDENTITY_PARAMS;
+        params[v].push(q);
+        const clip = p.pair.clips[v];
+        const byIndex = new Map<number, FramePlane>(p.frames.map((f) => [f.index, f]));
+        return { frames: clip.frames.map((f) => byIndex.get(f)!), crop: clip.crop, rotation: clip.rotation, flip: q.flip, color: tf ? tf.color(q) : null };
+      }),
+    );
+    const views = framesToBatches(items, { size, ...(tf?.normalize ?? {}) });
     try {
-      for (let v = 0; v < 2; v++) {
-        const batchItems: BatchItem[] = pairs.map((p) => {
-          const q = this.transform ? this.transform.sample(Random.derive(seed, 'augment', epoch, p.position, v)) : IDENTITY_PARAMS;
-          params[v].push(q);
-          const clip = p.pair.clips[v];
-          const byIndex = new Map<number, FramePlane>(p.frames.map((f) => [f.index, f]));
-          return { frames: clip.frames.map((f) => byIndex.get(f)!), crop: clip.crop, rotation: clip.rotation, flip: q.flip };
-        });
-        const raw = framesToBatch(batchItems, { size });
-        if (this.transform) {
-          views.push(this.transform.applyPhotometric(raw, params[v]));
-          raw.dispose();
-        } else views.push(raw);
-      }
+      if (tf) views.forEach((view, v) => tf.finish(view, params[v]));
     } catch (err) {
       views.forEach((t) => t.dispose());
       throw err;
@@ -506,6 +507,7 @@ export class PairLoader {
       temporal: Int32Array.from(pairs, (p) => p.pair.labels.temporal),
       spatial: Int32Array.from(pairs, (p) => p.pair.labels.spatial),
       rotation: Int32Array.from(pairs.flatMap((p) => p.pair.labels.rotation)),
+      order: Int32Array.from(pairs, (p) => p.pair.labels.order),
       class: Int32Array.from(pairs, (p) => p.label),
       rate: Float32Array.from(pairs, (p) => p.pair.rate),
       temporalOverlap: Float32Array.from(pairs, (p) => p.pair.temporalOverlap),

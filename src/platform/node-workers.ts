@@ -4,20 +4,22 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { WorkerHandle } from '../data/workers.ts';
 
-/** Starts a data worker thread (src/platform/node-data-worker.ts) serving decode + sampling jobs. */
-export function spawnNodeDataWorker(readerModule: string | undefined): WorkerHandle {
-  const entry = new URL('./node-data-worker' + (import.meta.url.endsWith('.ts') ? '.ts' : '.js'), import.meta.url);
-  const workerData = { readerModule };
-  let w: Worker;
+/** Starts a worker thread running the sibling module `name` (.ts under tsx, .js when built). */
+export function spawnPlatformWorker(name: string, workerData: unknown): Worker {
+  const entry = new URL(`./${name}` + (import.meta.url.endsWith('.ts') ? '.ts' : '.js'), import.meta.url);
   if (entry.pathname.endsWith('.ts')) {
     // Running from TypeScript sources under tsx: worker threads do not inherit tsx's loader, so the
     // thread registers it first, then imports the entry.
     const api = import.meta.resolve('tsx/esm/api');
     const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`;
-    w = new Worker(boot, { eval: true, workerData });
-  } else {
-    w = new Worker(entry, { workerData });
+    return new Worker(boot, { eval: true, workerData });
   }
+  return new Worker(entry, { workerData });
+}
+
+/** Starts a data worker thread (src/platform/node-data-worker.ts) serving decode + sampling jobs. */
+export function spawnNodeDataWorker(readerModule: string | undefined): WorkerHandle {
+  const w = spawnPlatformWorker('node-data-worker', { readerModule });
   return {
     post: (msg, transfer) => w.postMessage(msg, transfer ?? []),
     onMessage: (fn) => void w.on('message', fn),

@@ -2,8 +2,14 @@
 // procedurally drawn scene — a textured background and several shapes with random colours, sizes,
 // stripes and orientations — and its class is how the shape layer moves (pan left/right/up/down,
 // rotate clockwise/counter-clockwise, zoom in/out, oscillate, stay still). Positions, sizes,
-// speeds, colours, textures, flicker and jitter vary per video, so no single frame reveals the
+// speeds, colours, textures, flicker and jitter vary per video, and shapes come and go, so no single frame reveals the
 // class: a model has to look at motion.
+//
+// Like real footage, scenes have an up: light comes from above (backgrounds darken towards the
+// bottom, shapes are lit on top and cast a shadow below them) and triangles stand upright. Without
+// that cue a 90° rotation of a scene is just another scene, and rotation prediction could not be
+// learned. Motion speeds vary per video by less than the factor 2 between playback-rate classes,
+// so the playback rate of a clip can be told from how fast things move.
 //
 // Frames are encoded to real H.264 MP4 files (WebCodecs VideoEncoder — @napi-rs/webcodecs in Node —
 // and mediabunny's MP4 muxer) with a fixed key-frame interval, once, into a cache folder
@@ -30,7 +36,7 @@ export const MOTION_CLASSES = [
 export type MotionClass = (typeof MOTION_CLASSES)[number];
 
 /** Bumped whenever the drawing or encoding changes, so caches are regenerated. */
-export const SYNTHETIC_VERSION = 1;
+export const SYNTHETIC_VERSION = 3;
 
 export interface SyntheticOptions {
   /** Number of motion classes, the first N of MOTION_CLASSES (default 10, at least 2). */
@@ -145,6 +151,9 @@ interface Shape {
   c2: [number, number, number];
   stripe: number;
   stripeAngle: number;
+  /** Visible in frames [from, to). */
+  from: number;
+  to: number;
 }
 
 interface Scene {
@@ -195,8 +204,9 @@ function makeBackground(rand: () => number, W: number, H: number): Uint8Array {
       if (stripeAmp) m += stripeAmp * Math.sin(2 * Math.PI * freq * (x * Math.cos(phi) + y * Math.sin(phi)));
       if (checker && ((Math.floor(x / checker) + Math.floor(y / checker)) & 1)) m += 0.12;
       m = Math.min(1, Math.max(0, m));
+      const light = 1.25 - (0.65 * y) / H; // lit from above
       const o = (y * W + x) * 3;
-      for (let c = 0; c < 3; c++) bg[o + c] = Math.round(a[c] * (1 - m) + b[c] * m);
+      for (let c = 0; c < 3; c++) bg[o + c] = Math.min(255, Math.round((a[c] * (1 - m) + b[c] * m) * light));
     }
   }
   return bg;
@@ -208,32 +218,47 @@ function makeScene(opts: Resolved, label: number, n: number): Scene {
   const H = opts.height;
   const S = Math.min(W, H);
   const background = makeBackground(rand, W, H);
+  // 3–6 slots of shapes; each shape lives 20–50 frames and is replaced by a new one when it
+  // goes, so the scene's content changes over time as in real footage: clips far apart in time
+  // show different objects (what temporal-overlap prediction can pick up), and how much changes
+  // within a clip depends on its playback rate in every motion class, "still" included.
   const count = 3 + Math.floor(rand() * 4);
   const shapes: Shape[] = [];
   for (let i = 0; i < count; i++) {
-    const c1 = randomColor(rand);
-    shapes.push({
-      kind: Math.floor(rand() * 4),
-      x: rand() * W,
-      y: rand() * H,
-      r: S * (0.07 + 0.11 * rand()),
-      aspect: 0.6 + 0.8 * rand(),
-      angle: rand() * 2 * Math.PI,
-      c1,
-      c2: c1.map((c) => Math.round(c * (0.35 + 0.3 * rand()))) as [number, number, number],
-      stripe: S * (0.03 + 0.05 * rand()),
-      stripeAngle: rand() * Math.PI,
-    });
+    let from = -Math.floor(rand() * 50);
+    while (from < opts.frames) {
+      const to = from + 20 + Math.floor(rand() * 31);
+      const c1 = randomColor(rand);
+      const kind = Math.floor(rand() * 4);
+      shapes.push({
+        kind,
+        x: rand() * W,
+        y: rand() * H,
+        r: S * (0.07 + 0.11 * rand()),
+        aspect: 0.6 + 0.8 * rand(),
+        angle: kind === 2 ? (rand() - 0.5) * 0.4 : rand() * 2 * Math.PI, // triangles stand upright
+        c1,
+        c2: c1.map((c) => Math.round(c * (0.35 + 0.3 * rand()))) as [number, number, number],
+        stripe: S * (0.03 + 0.05 * rand()),
+        stripeAngle: rand() * Math.PI,
+        from,
+        to,
+      });
+      from = to;
+    }
   }
   const cls = MOTION_CLASSES[label];
   const cx = W / 2 + (rand() - 0.5) * 0.2 * W;
   const cy = H / 2 + (rand() - 0.5) * 0.2 * H;
-  const speed = S * (0.006 + 0.008 * rand()); // px per frame: 0.8..1.8 px at 128
-  const omega = (1.2 + 1.8 * rand()) * (Math.PI / 180); // rad per frame
-  const zoom = 0.006 + 0.008 * rand(); // log-scale per frame
+  // Per-video rates spread by ≤ 1.4×, under the 2× between playback-rate classes.
+  const speed = S * (0.008 + 0.003 * rand()); // px per frame: 1.0..1.4 px at 128
+  const omega = (1.5 + 0.6 * rand()) * (Math.PI / 180); // rad per frame
+  // Zoom is centred on the middle frame and slow enough that shapes stay in view (×0.6..×1.6 over
+  // 240 frames): otherwise late frames show nothing moving and their playback rate is unknowable.
+  const zoom = 0.0035 + 0.001 * rand(); // log-scale per frame
   const oscDir = rand() * 2 * Math.PI;
-  const oscAmp = S * (0.04 + 0.05 * rand());
-  const oscPeriod = 10 + 14 * rand();
+  const oscAmp = S * (0.06 + 0.02 * rand());
+  const oscPeriod = 60 + 20 * rand(); // long enough that 8× playback does not alias it
   const oscPhase = rand() * 2 * Math.PI;
   const jitter = Array.from({ length: opts.frames }, () => [(rand() - 0.5) * 0.6, (rand() - 0.5) * 0.6]);
   const flicker = Array.from({ length: opts.frames }, () => 1 + (rand() - 0.5) * 0.08);
@@ -249,8 +274,8 @@ function makeScene(opts: Resolved, label: number, n: number): Scene {
       case 'pan-down': dy += speed * t; break;
       case 'rotate-cw': theta = omega * t; break; // y points down: positive angles turn clockwise on screen
       case 'rotate-ccw': theta = -omega * t; break;
-      case 'zoom-in': scale = Math.exp(zoom * t); break;
-      case 'zoom-out': scale = Math.exp(-zoom * t); break;
+      case 'zoom-in': scale = Math.exp(zoom * (t - opts.frames / 2)); break;
+      case 'zoom-out': scale = Math.exp(-zoom * (t - opts.frames / 2)); break;
       case 'oscillate': {
         const a = oscAmp * Math.sin((2 * Math.PI * t) / oscPeriod + oscPhase);
         dx += a * Math.cos(oscDir);
@@ -289,6 +314,7 @@ function drawFrame(scene: Scene, W: number, H: number, t: number): Uint8Array {
   const cosT = Math.cos(theta);
   const sinT = Math.sin(theta);
   for (const s of scene.shapes) {
+    if (t < s.from || t >= s.to) continue;
     // layer → frame: p = c + scale·R(θ)(q − c) + d
     const qx = s.x - scene.cx;
     const qy = s.y - scene.cy;
@@ -313,7 +339,20 @@ function drawFrame(scene: Scene, W: number, H: number, t: number): Uint8Array {
         const x1 = Math.min(W - 1, Math.ceil(cxp + ext));
         const y0 = Math.max(0, Math.floor(cyp - ext));
         const y1 = Math.min(H - 1, Math.ceil(cyp + ext));
+        // The shadow first (the shape's silhouette moved down, darkening what is under it), then
+        // the shape, shaded lighter on top.
+        const drop = 0.35 * scale * s.r;
+        for (let y = y0; y <= Math.min(H - 1, y1 + Math.ceil(drop)); y++) {
+          for (let x = x0; x <= x1; x++) {
+            const fx = (x + 0.5 - cxp) / scale;
+            const fy = (y + 0.5 - cyp - drop) / scale;
+            if (!inside(s.kind, ca * fx + sa * fy, -sa * fx + ca * fy, s.r, s.aspect)) continue;
+            const o = (y * W + x) * 3;
+            for (let c = 0; c < 3; c++) rgb[o + c] = Math.round(rgb[o + c] * 0.5);
+          }
+        }
         for (let y = y0; y <= y1; y++) {
+          const shade = Math.min(1.3, Math.max(0.7, 1 - (0.3 * (y + 0.5 - cyp)) / (scale * s.r)));
           for (let x = x0; x <= x1; x++) {
             const fx = (x + 0.5 - cxp) / scale;
             const fy = (y + 0.5 - cyp) / scale;
@@ -323,9 +362,7 @@ function drawFrame(scene: Scene, W: number, H: number, t: number): Uint8Array {
             const band = Math.floor((u * sc + v * ss) / s.stripe) & 1;
             const c = band ? s.c2 : s.c1;
             const o = (y * W + x) * 3;
-            rgb[o] = c[0];
-            rgb[o + 1] = c[1];
-            rgb[o + 2] = c[2];
+            for (let k = 0; k < 3; k++) rgb[o + k] = Math.min(255, Math.round(c[k] * shade));
           }
         }
       }

@@ -1,5 +1,5 @@
 // STOR pair sampler: two clips of one video plus the labels of the pretext tasks — playback rate
-// (speed), temporal overlap, spatial overlap and per-clip rotation.
+// (speed), temporal overlap, spatial overlap, per-clip rotation and the clips' temporal order.
 //
 // A PURE function of (video length, frame size, options, random source): no hidden state, so the
 // second clip can never depend on something left behind by the first (the reference cropper's
@@ -78,6 +78,13 @@ export interface StorLabels {
   spatial: number;
   /** Rotation class of clip A and clip B. */
   rotation: [number, number];
+  /**
+   * Temporal order of the two clips (see clipOrder): 0 when clip A (view 0) is the earlier one,
+   * 1 when clip B (view 1) is, −1 when the two clips show the same frame sequence (temporal
+   * overlap 1, i.e. a shift of k = 0 steps; or a looping video whose shift is a whole number of
+   * loops), where order is undefined: the clip-order task leaves such samples out of its loss.
+   */
+  order: -1 | 0 | 1;
 }
 
 export interface StorPair {
@@ -292,7 +299,9 @@ export function sampleStorPair(length: number, width: number, height: number, op
       { ...a, crop: cropA, rotationClass: rotA, rotation: o.rotations[rotA] },
       { ...b, crop: cropB, rotationClass: rotB, rotation: o.rotations[rotB] },
     ],
-    labels: { speed, temporal, spatial, rotation: [rotA, rotB] },
+    // Order from the clips themselves (not from `after`): with k > 0 it is `after ? 0 : 1` except
+    // where the shift leaves the frames identical (a continuous rate < 1/k, a loop of k·rate frames).
+    labels: { speed, temporal, spatial, rotation: [rotA, rotB], order: clipOrder(a, b) },
     rate,
     temporalOverlap: (T - k) / T,
     shift: after ? k : -k,
@@ -300,6 +309,22 @@ export function sampleStorPair(length: number, width: number, height: number, op
     cropShift: { dx, dy },
     wrapped,
   };
+}
+
+/**
+ * The order label of two clips, measured from what they contain: −1 when their frame sequences are
+ * identical (nothing tells them apart), else 0 when clip A's temporal centre (mean position on the
+ * unwrapped timeline) is earlier than clip B's and 1 when it is later. Both clips are windows of
+ * one non-decreasing timeline shifted by k steps, so one clip's positions are ≥ the other's
+ * element by element: equal centres imply equal positions (hence equal frames), and for k > 0 the
+ * later clip also starts no earlier and ends no earlier than the other one.
+ */
+export function clipOrder(a: Pick<StorClip, 'frames' | 'positions'>, b: Pick<StorClip, 'frames' | 'positions'>): -1 | 0 | 1 {
+  if (a.frames.length === b.frames.length && a.frames.every((f, i) => f === b.frames[i])) return -1;
+  const centre = (c: Pick<StorClip, 'positions'>) => c.positions.reduce((s, x) => s + x, 0);
+  const ca = centre(a);
+  const cb = centre(b);
+  return ca < cb ? 0 : ca > cb ? 1 : -1;
 }
 
 /** Sorted distinct frame indices both clips of a pair need (what a decoder must produce). */

@@ -1,16 +1,15 @@
-// Launchers of the augmentation kernels (shaders/aug_*.wgsl). Each takes per-clip parameters as
-// a small f32 array uploaded once per call, and writes a contiguous [N, C, T, H, W] output (or a
-// slot of one, at an element offset), so a batch is built with a few dispatches and no copies.
+// Launchers of the augmentation kernels on float32 clips: the clip kernel (shaders/aug_clip.wgsl,
+// shared with src/video's framesToBatch: crop + resize + rotation + flip + colour jitter + grey +
+// normalisation, each output written once) and the separable blur (shaders/aug_blur.wgsl). Each
+// writes a contiguous [N, C, T, H, W] output (or a slot of one, at an element offset), so a batch
+// is built with a few dispatches and no copies.
 import { Tensor, tensor } from '../../engine/index.ts';
-import { runtime, groupsFor } from '../../engine/kernels/runtime.ts';
+import { runtime } from '../../engine/kernels/runtime.ts';
 import { empty } from '../../engine/ops/launch.ts';
+import { dispatchClipKernel, packClipRecords, type ClipColor, type Crop } from '../../video/clip.ts';
 
-/** Floats per clip in the resample kernel's parameter block. */
-export const RESAMPLE_PARAMS = 8;
 /** Largest blur kernel the blur kernel accepts. */
 export const MAX_BLUR_KERNEL = 63;
-/** Outputs per invocation of the blur kernel (RUN in shaders/aug_blur.wgsl). */
-const BLUR_RUN = 8;
 
 export interface Normalization {
   mean: readonly [number, number, number];
@@ -49,47 +48,46 @@ function norm(n?: Normalization): { on: number; mean: number[]; inv: number[] } 
   return { on: 1, mean: [...n.mean, 0], inv: [...n.std.map((s) => 1 / s), 1] };
 }
 
-/** What the colour kernel does to one clip. */
-export interface ColorOps {
-  /** Jitter op order (0 brightness, 1 contrast, 2 saturation, 3 hue) and factors; null = none. */
-  jitter: { order: readonly number[]; brightness: number; contrast: number; saturation: number; hue: number } | null;
-  grayscale: boolean;
-  /** Normalise with `normalize` here (false when a later pass normalises). */
-  normalizeHere: boolean;
+/** One clip's geometry and colour for clipKernel. */
+export interface ClipOps {
+  /** Crop box in input pixels (null: the whole frame). */
+  crop: Crop | null;
+  /** Quarter turns (torch.rot90 over (H, W)), 0..3. */
+  rotation: number;
+  flip: boolean;
+  color: ClipColor | null;
 }
 
-const OP_CODE = ['c = op_b(c);', 'c = op_c(c, mean);', 'c = op_s(c);', 'c = op_h(c);'];
-
 /**
- * Colour jitter + grayscale (+ normalisation) of clip `clip` of `x` (a clip [3, T, H, W] with
- * clip 0, or a batch [N, 3, T, H, W]) into `out` from element `outOffset` (contiguous [3, T, H, W]).
- * One dispatch, one workgroup per frame; the op order is compiled into the pipeline.
+ * Crop + bilinear resize to `size` + rotation + flip + colour (+ normalisation, per clip as
+ * `color.normalize` says) of the N clips of `x` (a clip [3, T, H, W] or a batch [N, 3, T, H, W],
+ * any strides) into `out` from element `outOffset` (contiguous [N, 3, T, oh, ow]). One dispatch.
  */
-export function colorKernel(x: Tensor, clip: number, ops: ColorOps, out: Tensor, outOffset: number, normalize?: Normalization): void {
-  const op = 'augment.color';
+export function clipKernel(x: Tensor, ops: readonly ClipOps[], out: Tensor, outOffset: number, size: readonly [number, number], normalize?: Normalization): void {
+  const op = 'augment.clip';
   const l = layout(op, x);
-  if (l.c !== 3) throw new Error(`${op}: colour augmentation needs 3 channels, got ${l.c}`);
-  if (!Number.isInteger(clip) || clip < 0 || clip >= l.n) throw new Error(`${op}: clip ${clip} out of range [0, ${l.n})`);
-  checkOut(op, out, outOffset, 3 * l.t * l.h * l.w);
-  const nz = norm(ops.normalizeHere ? normalize : undefined);
+  if (l.c !== 3) throw new Error(`${op}: clip augmentation needs 3 channels, got ${l.c}`);
+  if (ops.length !== l.n) throw new Error(`${op}: ${l.n} clips but ${ops.length} parameter sets`);
+  const [oh, ow] = size;
+  checkOut(op, out, outOffset, l.n * 3 * l.t * oh * ow);
   const [sn, sc, st, sy, sx] = l.strides;
-  const order = ops.jitter?.order ?? [];
-  const cpos = order.indexOf(1);
-  const pre = (cpos >= 0 ? order.slice(0, cpos) : order).map((k) => OP_CODE[k]).join(' ');
-  const post = (cpos >= 0 ? order.slice(cpos) : []).map((k) => OP_CODE[k]).join(' ');
-  const j = ops.jitter;
-  runtime().dispatch(
-    op,
-    { shader: 'aug_color', defines: { PRE: pre, POST: post, CONTRAST: String(cpos >= 0) } },
-    (w) => {
-      w.u32(l.t, l.h, l.w, x.offset + clip * sn, out.offset + outOffset, ops.grayscale ? 1 : 0, nz.on, sx === 1 && sy === l.w ? 1 : 0);
-      w.i32(sc, st, sy, sx);
-      w.f32(j?.brightness ?? 1, j?.contrast ?? 1, j?.saturation ?? 1, j?.hue ?? 0);
-      w.f32(...nz.mean).f32(...nz.inv);
-    },
-    [x.storage.buffer, out.storage.buffer],
-    l.t,
+  const records = packClipRecords(
+    ops.map((q, n) => {
+      const c = q.crop ?? { x: 0, y: 0, w: l.w, h: l.h };
+      if (!(c.x >= 0 && c.y >= 0 && c.w >= 1 && c.h >= 1 && c.x + c.w <= l.w && c.y + c.h <= l.h)) throw new Error(`${op}: crop ${JSON.stringify(c)} lies outside the ${l.w}×${l.h} frame`);
+      if (!Number.isInteger(q.rotation) || q.rotation < 0 || q.rotation > 3) throw new Error(`${op}: rotation must be 0–3 quarter turns, got ${q.rotation}`);
+      return { sw: l.w, sh: l.h, frames: Array.from({ length: l.t }, (_, t) => x.offset + n * sn + t * st), crop: c, rotation: q.rotation, flip: q.flip, color: q.color };
+    }),
+    size,
+    false,
   );
+  const nz = norm(normalize);
+  const params = tensor(new Int32Array(records.buffer), undefined, { dtype: 'int32' });
+  try {
+    dispatchClipKernel(op, false, params.storage.buffer, 0, x.storage.buffer, l.n, l.t, size, { mean: nz.mean, invStd: nz.inv }, out, outOffset, [sc, sy, sx]);
+  } finally {
+    params.dispose();
+  }
 }
 
 /**
@@ -113,47 +111,24 @@ export function blurPass(axis: 0 | 1, batch: Tensor, scratch: Tensor, params: Te
   const nz = norm(normalize);
   const planes = blurred * c * T;
   const [src, dst] = axis === 0 ? [batch, scratch] : [scratch, batch];
-  const [len, lines] = axis === 0 ? [w, h] : [h, w];
-  const invocations = Math.ceil(len / BLUR_RUN) * lines;
+  const vec = w % 4 === 0;
+  const defines = vec
+    ? { AXIS: axis, KSIZE: ksize, VEC: 'true', ELEM: 'vec4<f32>', LD: 'X[i >> 2u][i & 3u]', LD4: 'X[i >> 2u]', ST: 'OUT[i >> 2u][i & 3u] = v', ST4: 'OUT[i >> 2u] = v' }
+    : { AXIS: axis, KSIZE: ksize, VEC: 'false', ELEM: 'f32', LD: 'X[i]', LD4: 'vec4<f32>(X[i], X[i + 1u], X[i + 2u], X[i + 3u])', ST: 'OUT[i] = v', ST4: 'OUT[i] = v.x; OUT[i + 1u] = v.y; OUT[i + 2u] = v.z; OUT[i + 3u] = v.w' };
   for (let z0 = 0; z0 < planes; z0 += 65535) {
     runtime().dispatch(
       op,
-      { shader: 'aug_blur', defines: { AXIS: axis, KSIZE: ksize } },
+      { shader: 'aug_blur', defines },
       (u) => {
         u.u32(w, h, c * T, T, ksize, nz.on, z0, 0);
         u.f32(...nz.mean).f32(...nz.inv);
       },
       [src.storage.buffer, params.storage.buffer, dst.storage.buffer],
-      Math.ceil(invocations / 64),
+      1,
       1,
       Math.min(65535, planes - z0),
     );
   }
-}
-
-/**
- * Crop + bilinear resize to `size` + rotation + flip of the N clips of `x` into `out` from element
- * `outOffset`; `params` holds RESAMPLE_PARAMS floats per clip.
- */
-export function resampleKernel(x: Tensor, params: Tensor, out: Tensor, size: readonly [number, number], opts: { outOffset?: number; paramOffset?: number } = {}): void {
-  const op = 'augment.resample';
-  const l = layout(op, x);
-  checkParams(op, params);
-  const [oh, ow] = size;
-  const outOffset = opts.outOffset ?? 0;
-  const total = l.n * l.c * l.t * oh * ow;
-  checkOut(op, out, outOffset, total);
-  const [sn, sc, st, sy, sx] = l.strides;
-  runtime().dispatch(
-    op,
-    { shader: 'aug_resample' },
-    (w) => {
-      w.u32(total, l.c, l.t, oh, ow, x.offset, out.offset + outOffset, opts.paramOffset ?? 0);
-      w.i32(sn, sc, st, sy, sx).u32(0, 0, 0);
-    },
-    [x.storage.buffer, params.storage.buffer, out.storage.buffer],
-    groupsFor(total, 256),
-  );
 }
 
 /** Uploads a parameter block (one small write per call). */
