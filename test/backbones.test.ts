@@ -43,7 +43,7 @@ test('registry: names, defaults matching the reference, option errors', () => {
   assert.equal(parse('r3d', {}), { layers: [1, 1, 1, 1], width: 64 });
   assert.equal(parse('r3d', { layers: [2, 2, 2, 2] }), { layers: [2, 2, 2, 2], width: 64 });
   assert.equal(parse('c3d', {}), { width: 64 });
-  assert.equal(parse('tiny', {}), { width: 16 });
+  assert.equal(parse('tiny', {}), { width: 16, residual: 4 });
   assertThrows(() => backbones.build({ type: 'r3d', layers: [2, 2, 2] }, {}), /backbone 'r3d'/, /layers/);
   assertThrows(() => backbones.build({ type: 'r2plus1d', layers: [1, 0, 1, 1] }, {}), /backbone 'r2plus1d'/, /layers\.1/);
   assertThrows(() => backbones.build({ type: 'tiny', widht: 8 }, {}), /backbone 'tiny'/, /widht/);

@@ -81,10 +81,12 @@ test('rotation: per-clip labels [N, 2], loss equals PyTorch; speed: shared label
   for (const m of [rot, speed, rot2]) m.head.dispose();
 });
 
-test('order: permutations, head shapes, seeded labels', () => {
+test('order: permutations, head shapes, seeded labels, modes, option errors', () => {
   assert.equal(permutations(3), [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]);
   assert.is(permutations(4).length, 24);
   const task = pretextTasks.build({ type: 'order', views: 3, hidden: 4, seed: 7 }, { featureDim: 8 }) as ClipOrderTask;
+  assert.is(task.source, 'shuffle');
+  assert.equal(task.needs.labels, []);
   const sd = task.head.stateDict();
   assert.equal([...sd['pair.weight'].shape], [4, 16]);
   assert.equal([...sd['fc.weight'].shape], [6, 12]);
@@ -93,19 +95,91 @@ test('order: permutations, head shapes, seeded labels', () => {
   const d1 = task.draw(200);
   assert.equal(d1, again.draw(200));
   for (let c = 0; c < 6; c++) assert.ok(d1.filter((x) => x === c).length > 15, `class ${c} drawn`);
+  // The shuffle generator's position round-trips (checkpoints): the next draws are the same.
+  const restored = pretextTasks.build({ type: 'order', views: 3, hidden: 4, seed: 7 }, { featureDim: 8 }) as ClipOrderTask;
+  restored.loadStateDict(JSON.parse(JSON.stringify(task.stateDict())));
+  assert.equal(restored.draw(50), task.draw(50));
+  // Two views: the sampler's order label by default (the STOR pair pipeline), 2 classes.
   const two = pretextTasks.build({ type: 'order', hidden: 4 }, { featureDim: 8, seed: 1 }) as ClipOrderTask;
   assert.equal([...two.head.stateDict()['fc.weight'].shape], [2, 4]);
-  assert.equal(two.needs.views, 2);
-  for (const m of [task, again, two]) m.head.dispose();
+  assert.is(two.source, 'label');
+  assert.equal([two.needs.views, two.needs.labels], [2, ['order']]);
+  assertClose([two.chance().order], [Math.log(2)]);
+  assert.is((pretextTasks.build({ type: 'order', source: 'shuffle' }, { featureDim: 8 }) as ClipOrderTask).source, 'shuffle');
+  assertThrows(() => pretextTasks.build({ type: 'order', views: 3, source: 'label' }, { featureDim: 8 }), /pretext task 'order'/, /source/);
+  assertThrows(() => two.forward({ pooled: [E.randn([2, 8]), E.randn([2, 8])], dim: 8 }, { views: [], labels: { speed: ints([0, 1]) } }), /needs label 'order'/);
+  for (const m of [task, again, restored, two]) m.head.dispose();
 });
 
-test('order: the shuffle matches the labels (a head learns them to 100%), 2 views, order label', async () => {
+test('order (label mode): masked cross-entropy equals a hand computation; −1 samples leave loss, gradient and accuracy', async () => {
+  E.manualSeed(11);
+  const task = pretextTasks.build({ type: 'order', hidden: 6 }, { featureDim: 4 }) as ClipOrderTask;
+  const n = 6;
+  const f0 = E.randn([n, 4]);
+  const f1 = E.randn([n, 4]);
+  const order = [0, 1, -1, 1, -1, 0];
+  const out = task.forward({ pooled: [f0, f1], dim: 4 }, { views: [], labels: { order: ints(order) } });
+  // By hand: logits of the pair head, then the mean CE over the 4 valid samples.
+  const h = task.head;
+  const logits = await h.fc.call(h.pair.call(E.cat([f0, f1], 1)).relu()).data();
+  let sum = 0;
+  let correct = 0;
+  order.forEach((y, i) => {
+    if (y < 0) return;
+    const [a, b] = [logits[2 * i], logits[2 * i + 1]];
+    const m = Math.max(a, b);
+    const lse = m + Math.log(Math.exp(a - m) + Math.exp(b - m));
+    sum += lse - (y === 0 ? a : b);
+    if ((a >= b ? 0 : 1) === y) correct++;
+  });
+  assertClose([await num(out.losses.order)], [sum / 4], 1e-5, 1e-6);
+  assertClose([await num(out.metrics!.order_acc)], [correct / 4], 1e-6);
+  // Changing the features of the masked samples changes nothing.
+  const g0 = E.tidy(() => f0.add(E.tensor([0, 0, 1, 0, 1, 0], [n, 1]).mul(5)));
+  const out2 = task.forward({ pooled: [g0, f1], dim: 4 }, { views: [], labels: { order: ints(order) } });
+  assertClose([await num(out2.losses.order)], [sum / 4], 1e-5, 1e-6);
+  // A batch with no valid sample: loss exactly 0, no gradient.
+  const masked = task.forward({ pooled: [f0, f1], dim: 4 }, { views: [], labels: { order: ints([-1, -1, -1, -1, -1, -1]) } });
+  assert.is(await num(masked.losses.order), 0);
+  masked.losses.order.backward();
+  const gw = await h.pair.weight.grad!.data();
+  assert.ok(gw.every((x) => x === 0), 'no gradient from masked samples');
+  h.pair.weight.grad = null;
+  task.head.dispose();
+});
+
+test('order: label mode learns the order from features; shuffle mode matches its labels', async () => {
   E.manualSeed(3);
-  const n = 12;
+  // Label mode: view features carry a time stamp t (+ noise); the earlier view has the smaller t.
+  const n = 16;
+  const two = pretextTasks.build({ type: 'order', hidden: 16 }, { featureDim: 4 }) as ClipOrderTask;
+  const opt2 = new optim.Adam(two.head.parameters(), { lr: 0.03 });
+  let acc2 = 0;
+  for (let i = 0; i < 120; i++) {
+    const order = Array.from({ length: n }, (_, s) => ((i * 7 + s * 3) % 5 === 0 ? -1 : (i + s) % 2));
+    const t0 = order.map((o, s) => (o === 1 ? 1 : o === 0 ? 0 : 0.5) + 0.01 * s);
+    const t1 = order.map((o, s) => (o === 1 ? 0 : o === 0 ? 1 : 0.5) + 0.01 * s);
+    const feat = (t: number[]) => E.tidy(() => E.tensor(t, [n, 1]).expand([n, 4]).add(E.randn([n, 4]).mul(0.05)));
+    const pooled = [feat(t0), feat(t1)];
+    opt2.zeroGrad();
+    const r = E.tidy(() => {
+      const out = two.forward({ pooled, dim: 4 }, { views: [], labels: { order: ints(order) } });
+      out.losses.order.backward();
+      return out.metrics!.order_acc;
+    });
+    opt2.step();
+    if (i >= 110) acc2 += await num(r);
+    r.dispose();
+    pooled.forEach((p) => p.dispose());
+  }
+  assert.ok(acc2 / 10 > 0.95, `label-mode accuracy ${acc2 / 10}`);
+  two.head.dispose();
+  // Shuffle mode, 3 views: view k has the same feature vector in every sample: only the
+  // permutation tells samples apart.
+  const m = 12;
   const task = pretextTasks.build({ type: 'order', views: 3, hidden: 32, seed: 5 }, { featureDim: 8 }) as ClipOrderTask;
-  // View k has the same feature vector in every sample: only the permutation tells samples apart.
   const base = [E.randn([1, 8]), E.randn([1, 8]), E.randn([1, 8])];
-  const pooled = base.map((b) => b.expand([n, 8]).contiguous());
+  const pooled = base.map((b) => b.expand([m, 8]).contiguous());
   const opt = new optim.Adam(task.head.parameters(), { lr: 0.03 });
   let acc = 0;
   for (let i = 0; i < 150; i++) {
@@ -119,17 +193,18 @@ test('order: the shuffle matches the labels (a head learns them to 100%), 2 view
     if (i >= 140) acc += await num(r);
     r.dispose();
   }
-  assert.ok(acc / 10 > 0.95, `accuracy ${acc / 10}`);
-  // Explicit classes: identity vs swapped pair with two views and the `order` label.
-  const two = pretextTasks.build({ type: 'order', hidden: 4, seed: 0 }, { featureDim: 8 }) as ClipOrderTask;
+  assert.ok(acc / 10 > 0.95, `shuffle-mode accuracy ${acc / 10}`);
+  // Two views in shuffle mode with explicit classes: class 1 = the views swapped.
+  const sh = pretextTasks.build({ type: 'order', hidden: 4, source: 'shuffle' }, { featureDim: 8 }) as ClipOrderTask;
   const p2 = [E.randn([4, 8]), E.randn([4, 8])];
-  const plain = two.forward({ pooled: p2, dim: 8 }, { views: [], labels: {} }, [0, 1, 0, 1]);
-  // order = 1 says view 1 came first: swapping the views and the order label gives the same loss.
-  const swapped = two.forward({ pooled: [p2[1], p2[0]], dim: 8 }, { views: [], labels: { order: ints([1, 1, 1, 1]) } }, [0, 1, 0, 1]);
-  assertClose([await num(swapped.losses.order)], [await num(plain.losses.order)], 1e-5, 1e-6);
-  assert.is(two.lastClasses.length, 4);
+  // Class 1 on (p0, p1) presents (p1, p0) with target 1; class 0 on (p1, p0) presents the same
+  // clips with target 0: same logits, opposite targets, so the accuracies add up to 1.
+  const plain = sh.forward({ pooled: p2, dim: 8 }, { views: [], labels: {} }, [1, 1, 1, 1]);
+  const swapped = sh.forward({ pooled: [p2[1], p2[0]], dim: 8 }, { views: [], labels: {} }, [0, 0, 0, 0]);
+  assertClose([await num(swapped.metrics!.order_acc) + await num(plain.metrics!.order_acc)], [1], 1e-6);
+  assert.is(sh.lastClasses.length, 4);
   task.head.dispose();
-  two.head.dispose();
+  sh.head.dispose();
 });
 
 test.run();

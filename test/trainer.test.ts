@@ -366,55 +366,88 @@ if (process.env.CSTP_TRAINER_CHILD) {
     });
   }
 
-  test('resume with the real plugins (tiny backbone, STOR + speed + rotation, BYOL with its momentum target, DWA)', async () => {
-    const { backbones, pretextTasks, objectives, weightings } = await import('../src/plugins/index.ts');
-    const reg: PluginRegistries = { backbones, pretextTasks, objectives, weightings };
-    const data: DataSource = {
-      async *batches(from: number) {
-        for (let s = from; ; s++) {
-          const g = new E.Generator(500 + s);
-          const n = 4;
-          const views = [0, 1].map(() => E.randn([n, 3, 8, 16, 16], { generator: g }));
-          const lab = (k: number, m: number) => E.tensor(Array.from({ length: n * m }, (_, i) => (s * 7 + i * 3) % k), m === 1 ? [n] : [n, m], { dtype: 'int32' });
-          const labels = { spatial: lab(5, 1), temporal: lab(5, 1), speed: lab(4, 1), rotation: lab(4, 2) };
-          yield { views, labels, dispose: () => [...views, ...Object.values(labels)].forEach((t) => t.dispose()) } as TrainBatch;
+  // Real plugins, every stateful weighting: DWA (loss history, JSON), GradNorm (weights on the GPU
+  // → `weighting_state.w`, terms and L(0) → JSON), uncertainty (log variances = parameters, with
+  // their optimizer state). The order task reads the sampler's order label (−1 samples masked).
+  for (const weighting of ['dwa', 'gradnorm', 'uncertainty'] as const) {
+    test(`resume with the real plugins (tiny backbone, STOR + speed + rotation + order, BYOL with its momentum target, ${weighting}): same next losses and weights`, async () => {
+      const { backbones, pretextTasks, objectives, weightings } = await import('../src/plugins/index.ts');
+      const reg: PluginRegistries = { backbones, pretextTasks, objectives, weightings };
+      const data: DataSource = {
+        async *batches(from: number) {
+          for (let s = from; ; s++) {
+            const g = new E.Generator(500 + s);
+            const n = 4;
+            const views = [0, 1].map(() => E.randn([n, 3, 8, 16, 16], { generator: g }));
+            const lab = (k: number, m: number, off = 0, mul = 3) => E.tensor(Array.from({ length: n * m }, (_, i) => ((s * 7 + i * mul) % k) + off), m === 1 ? [n] : [n, m], { dtype: 'int32' });
+            // order: −1 (same frames, masked), 0 or 1, mixed within every batch.
+            const labels = { spatial: lab(5, 1), temporal: lab(5, 1), speed: lab(4, 1), rotation: lab(4, 2), order: lab(3, 1, -1, 2) };
+            yield { views, labels, dispose: () => [...views, ...Object.values(labels)].forEach((t) => t.dispose()) } as TrainBatch;
+          }
+        },
+      };
+      const over = (dir: string, resume = false) => parseConfig({
+        backbone: { type: 'tiny', width: 2 },
+        tasks: [{ type: 'stor', hidden: 16 }, { type: 'speed', hidden: 16 }, { type: 'rotation', hidden: 16 }, { type: 'order', hidden: 16 }],
+        objective: { type: 'byol', hidden: 16, predictorHidden: 16, projectionDim: 8 },
+        weighting: weighting === 'gradnorm' ? { type: weighting, lr: 0.1 } : { type: weighting },
+        optimizer: { type: 'adamw', lr: 0.01 },
+        steps: 6, checkpointEvery: 0, out: dir, resume,
+      });
+      const go = async (cfg: TrainConfig, max?: number) => {
+        const { trainer, result } = await runNodeTraining({ config: cfg, parts: buildParts(cfg, reg), data, totalSteps: 6, adapter, progress: false, signals: false, say: () => {}, maxStepsThisRun: max });
+        trainer.dispose();
+        return result;
+      };
+      /** The step records of a run folder, the last one per step (a resumed run appends). */
+      const records = (dir: string) => {
+        const by = new Map<number, StepRecord>();
+        for (const l of readLog(dir)) if ('losses' in l) by.set(l.step as number, l as unknown as StepRecord);
+        return by;
+      };
+      const a = tmp();
+      const b = tmp();
+      try {
+        const full = await go(over(a));
+        await go(over(b), 3);
+        const saved = (await new FileCheckpointSink(join(b, 'checkpoints')).latest())!;
+        E.manualSeed(999);
+        const resumed = await go(over(b, true));
+        assert.is(resumed.startStep, 3);
+        const expect = full.losses.slice(3);
+        assert.ok(expect.every((l) => 'order' in l && Number.isFinite(l.order)), 'the order term is trained');
+        for (let i = 0; i < expect.length; i++) {
+          for (const k of Object.keys(expect[i])) {
+            assert.ok(Math.abs(resumed.losses[i][k] - expect[i][k]) <= 1e-5 * Math.max(1, Math.abs(expect[i][k])), `step ${i + 4} ${k}: resumed ${resumed.losses[i][k]} vs uninterrupted ${expect[i][k]}`);
+          }
         }
-      },
-    };
-    const over = (dir: string, resume = false) => parseConfig({
-      backbone: { type: 'tiny', width: 2 },
-      tasks: [{ type: 'stor', hidden: 16 }, { type: 'speed', hidden: 16 }, { type: 'rotation', hidden: 16 }],
-      objective: { type: 'byol', hidden: 16, predictorHidden: 16, projectionDim: 8 },
-      weighting: { type: 'dwa' },
-      optimizer: { type: 'adamw', lr: 0.01 },
-      steps: 6, checkpointEvery: 0, out: dir, resume,
-    });
-    const go = async (cfg: TrainConfig, max?: number) => {
-      const { trainer, result } = await runNodeTraining({ config: cfg, parts: buildParts(cfg, reg), data, totalSteps: 6, adapter, progress: false, signals: false, say: () => {}, maxStepsThisRun: max });
-      trainer.dispose();
-      return result;
-    };
-    const a = tmp();
-    const b = tmp();
-    try {
-      const full = await go(over(a));
-      await go(over(b), 3);
-      E.manualSeed(999);
-      const resumed = await go(over(b, true));
-      assert.is(resumed.startStep, 3);
-      const expect = full.losses.slice(3);
-      for (let i = 0; i < expect.length; i++) {
-        for (const k of Object.keys(expect[i])) {
-          assert.ok(Math.abs(resumed.losses[i][k] - expect[i][k]) <= 1e-5 * Math.max(1, Math.abs(expect[i][k])), `step ${i + 4} ${k}: resumed ${resumed.losses[i][k]} vs uninterrupted ${expect[i][k]}`);
+        const ra = records(a);
+        const rb = records(b);
+        for (let step = 4; step <= 6; step++) {
+          const wa = ra.get(step)!.weights;
+          const wb = rb.get(step)!.weights;
+          assert.equal(Object.keys(wb).sort(), Object.keys(wa).sort());
+          for (const k of Object.keys(wa)) assert.ok(Math.abs(wa[k] - wb[k]) <= 1e-5 * Math.max(1, Math.abs(wa[k])), `step ${step} weight of ${k}: resumed ${wb[k]} vs uninterrupted ${wa[k]}`);
         }
+        const keys = [...saved.tensors.tensors.keys()];
+        assert.ok(keys.some((k) => k.startsWith('objective_state.')), 'the BYOL target is in the checkpoint');
+        if (weighting === 'gradnorm') {
+          assert.ok(keys.includes('weighting_state.w'), 'GradNorm weights are in the checkpoint');
+          const st = saved.state.weighting as { terms: string[]; initial: Record<string, number> };
+          assert.equal(st.terms, Object.keys(full.losses[0]));
+          assert.equal(Object.keys(st.initial).sort(), Object.keys(full.losses[0]).sort());
+          for (const [k, v] of Object.entries(st.initial)) assert.is(v, full.losses.find((l) => l[k] > 0)![k], `L(0) of ${k} is its first positive loss`);
+          // The weights moved away from 1 by step 3, so a restart from ones would differ.
+          assert.ok(Object.values(ra.get(4)!.weights).some((w) => Math.abs(w - 1) > 1e-3), 'GradNorm weights changed');
+        }
+        if (weighting === 'uncertainty') assert.ok(keys.includes('weighting.0') && keys.some((k) => /^optimizer\.\d+\.exp_avg/.test(k)), 'log variances and their optimizer state');
+        if (weighting === 'dwa') assert.is((saved.state.weighting as { history: unknown[] }).history.length, 2);
+      } finally {
+        rmSync(a, { recursive: true, force: true });
+        rmSync(b, { recursive: true, force: true });
       }
-      const keys = [...(await new FileCheckpointSink(join(b, 'checkpoints')).latest())!.tensors.tensors.keys()];
-      assert.ok(keys.some((k) => k.startsWith('objective_state.')), 'the BYOL target is in the checkpoint');
-    } finally {
-      rmSync(a, { recursive: true, force: true });
-      rmSync(b, { recursive: true, force: true });
-    }
-  });
+    });
+  }
 
   test('--resume without a checkpoint is a clear error', async () => {
     const dir = tmp();

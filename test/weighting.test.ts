@@ -130,6 +130,25 @@ test('GradNorm: per-term gradient norms at the shared layer, weights after two u
   assertClose([await num(r2.weightTensors!.a), await num(r2.weightTensors!.b)], f.w1, 1e-4, 1e-6);
   assertClose(await g.w!.data(), f.w2, 1e-4, 1e-6);
   assertClose([Array.from(await g.w!.data()).reduce((s, v) => s + v, 0)], [2], 1e-5);
+  // State round trip (what a checkpoint holds): JSON terms and L(0), the weights as a tensor.
+  const state = g.stateDict();
+  assert.equal(Object.keys(state).sort(), ['initial', 'terms', 'w']);
+  assert.instance(state.w, E.Tensor);
+  const json = JSON.parse(JSON.stringify({ terms: state.terms, initial: state.initial }));
+  assert.equal(json, { terms: ['a', 'b'], initial: { a: f.l0[0], b: f.l0[1] } });
+  const copy = (state.w as Tensor).clone();
+  const g2 = weightings.build('gradnorm', {}) as GradNormWeighting;
+  g2.loadStateDict({ ...json, w: copy });
+  copy.dispose(); // the weighting keeps its own copy
+  assertClose(await g2.w!.data(), await g.w!.data(), 0, 0);
+  const r3 = g.combine(make(), { step: 2, sharedParameters: [W] });
+  const r3b = g2.combine(make(), { step: 2, sharedParameters: [W] });
+  assertClose([await num(r3b.weightTensors!.a), await num(r3b.weightTensors!.b)], [await num(r3.weightTensors!.a), await num(r3.weightTensors!.b)], 0, 0);
+  assertClose(await g2.w!.data(), await g.w!.data(), 0, 0);
+  assertThrows(() => g2.loadStateDict({ terms: ['a'], initial: {}, w: tensor([1, 1]) }), /gradnorm/, /shape/);
+  g.dispose();
+  g2.dispose();
+  assert.is(g.w, null);
 });
 
 test.run();

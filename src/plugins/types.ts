@@ -12,6 +12,11 @@ export interface BatchLabels {
   speed?: Tensor;
   /** [N, 2] rotation class of each clip. */
   rotation?: Tensor;
+  /**
+   * [N] temporal order of the pair: 0 when view 0 is the earlier clip, 1 when view 1 is, −1 when
+   * both clips show the same frames (temporal overlap 1), where order is undefined.
+   */
+  order?: Tensor;
   /** [N] class label when the dataset has one (evaluation, online kNN). */
   label?: Tensor;
   [name: string]: Tensor | undefined;
@@ -55,6 +60,10 @@ export interface PretextTask {
   /** Chance-level loss of each term (e.g. ln 5 for a 5-class term), for reports and tests. */
   chance(): Record<string, number>;
   forward(features: Features, batch: Batch): TaskOutput;
+  /** JSON-serialisable state beyond the head (e.g. a CPU generator's position), saved in checkpoints. */
+  stateDict?(): Record<string, unknown>;
+  /** Restores what stateDict() returned (on --resume). */
+  loadStateDict?(state: Record<string, unknown>): void;
 }
 
 /** A contrastive (or other self-supervised) objective on the views' features. */
@@ -99,8 +108,19 @@ export interface LossWeighting {
   combine(losses: Record<string, Tensor>, ctx: WeightingContext): { total: Tensor; weights: Record<string, number>; weightTensors?: Record<string, Tensor> };
   /** Called once per step with the (read back) loss values, for history-based schemes (DWA). */
   observe?(values: Record<string, number>, step: number): void;
+  /**
+   * State to checkpoint beyond parameters(): JSON-serialisable values go to the checkpoint's JSON,
+   * Tensor values to its tensors (as `weighting_state.<key>`, e.g. GradNorm's weights, which live
+   * on the GPU). The tensors are read when the checkpoint is written, before the next step.
+   */
   stateDict?(): Record<string, unknown>;
+  /**
+   * Restores what stateDict() returned (on --resume): the same keys, Tensor values as fresh tensors
+   * that the trainer frees after the call (copy what you keep).
+   */
   loadStateDict?(state: Record<string, unknown>): void;
+  /** Frees GPU state the weighting holds outside parameters() (called by Trainer.dispose). */
+  dispose?(): void;
 }
 
 export interface WeightingContext {

@@ -109,10 +109,11 @@ class C3D(nn.Module):
 class Tiny(nn.Module):
     """The tiny net of src/plugins/backbones/tiny.ts."""
 
-    def __init__(self, width=16):
+    def __init__(self, width=16, residual=4.0):
         super().__init__()
         w = width
-        self.stem = nn.Sequential(nn.Conv3d(3, w, (3, 5, 5), stride=(1, 4, 4), padding=(1, 2, 2), bias=False),
+        self.residual = residual
+        self.stem = nn.Sequential(nn.Conv3d(6 if residual > 0 else 3, w, (3, 5, 5), stride=(1, 4, 4), padding=(1, 2, 2), bias=False),
                                   nn.BatchNorm3d(w), nn.ReLU())
 
         def stage(cin, cout):
@@ -125,6 +126,9 @@ class Tiny(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool3d((1, 1, 1))
 
     def forward(self, x):
+        if self.residual > 0:  # residual frames: scale·(x[t+1] − x[t]), the last one repeated
+            d = (x[:, :, 1:] - x[:, :, :-1]) * self.residual
+            x = torch.cat([x, torch.cat([d, d[:, :, -1:]], 2)], 1)
         return self.avgpool(self.layer3(self.layer2(self.layer1(self.stem(x))))).flatten(1)
 
 

@@ -42,7 +42,7 @@ backbones.register('c3d', {
 });
 
 backbones.register('tiny', {
-  description: 'tiny (2+1)D CNN for software adapters, channels width·[1,2,4,8], 8·width features',
-  schema: z.object({ width: positiveInt.default(16) }).strict(),
-  create: (o, ctx) => new TinyNet({ width: o.width, generator: ctx.generator, skipInit: ctx.skipInit }),
+  description: 'tiny (2+1)D CNN for software adapters, channels width·[1,2,4,8], 8·width features; residual: scale of the residual-frame input (0: RGB only)',
+  schema: z.object({ width: positiveInt.default(16), residual: z.number().min(0).default(4) }).strict(),
+  create: (o, ctx) => new TinyNet({ width: o.width, residual: o.residual, generator: ctx.generator, skipInit: ctx.skipInit }),
 });

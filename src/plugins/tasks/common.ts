@@ -1,6 +1,6 @@
 // Helpers shared by the built-in pretext tasks.
 import { F, noGrad, type Tensor } from '../../engine/index.ts';
-import type { Batch } from '../types.ts';
+import type { Backbone, Batch } from '../types.ts';
 
 /** What every pretext task factory receives. */
 export interface TaskContext {
@@ -10,6 +10,12 @@ export interface TaskContext {
   seed?: number;
   /** The trainer's config (its `seed` is used when `seed` is absent). */
   config?: { seed?: number };
+  /**
+   * The shared backbone (set by the trainer's buildParts): for tasks that derive clips of their own
+   * from `batch.views` (e.g. a time-reversed copy) and need their features. Calling it inside
+   * `forward` is part of the step (same tidy scope, gradients reach the backbone).
+   */
+  backbone?: Backbone;
 }
 
 /** Mean cross-entropy and top-1 accuracy (no gradient) of logits [N, C] against int32 targets [N]. */

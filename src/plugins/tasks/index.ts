@@ -7,10 +7,10 @@ import { StorTask } from './stor.ts';
 import { rotationTask, speedTask } from './per-clip.ts';
 import { ClipOrderTask } from './clip-order.ts';
 
-export type { TaskContext } from './common.ts';
+export { classify, label, column, type TaskContext } from './common.ts';
 export { StorTask } from './stor.ts';
 export { PerClipTask, rotationTask, speedTask } from './per-clip.ts';
-export { ClipOrderTask, permutations } from './clip-order.ts';
+export { ClipOrderTask, permutations, maskedClassify, type ClipOrderSource } from './clip-order.ts';
 
 export const pretextTasks = new Registry<PretextTask, TaskContext>('pretext task');
 
@@ -42,7 +42,16 @@ pretextTasks.register('speed', {
 });
 
 pretextTasks.register('order', {
-  description: 'clip order prediction (VCOP): V! classes over shuffled views; 2 views = swapped or not',
-  schema: z.object({ hidden: z.number().int().positive().default(512), views: z.number().int().min(2).max(5).default(2), seed: z.number().int().optional() }).strict(),
-  create: (o, ctx) => new ClipOrderTask({ featureDim: dim(ctx), views: o.views, hidden: o.hidden, seed: o.seed ?? ctx.seed ?? ctx.config?.seed ?? 0 }),
+  description: "clip order: which view of the pair is earlier (sampler label `order`; same-frame pairs masked); views 3–5: VCOP shuffle, V! classes",
+  schema: z
+    .object({
+      hidden: z.number().int().positive().default(512),
+      views: z.number().int().min(2).max(5).default(2),
+      /** 'label': the sampler's `order` label (2 views); 'shuffle': VCOP on chronological views. */
+      source: z.enum(['label', 'shuffle']).optional(),
+      seed: z.number().int().optional(),
+    })
+    .strict()
+    .refine((o) => !(o.source === 'label' && o.views !== 2), { message: "source 'label' needs views: 2", path: ['source'] }),
+  create: (o, ctx) => new ClipOrderTask({ featureDim: dim(ctx), views: o.views, hidden: o.hidden, source: o.source, seed: o.seed ?? ctx.seed ?? ctx.config?.seed ?? 0 }),
 });

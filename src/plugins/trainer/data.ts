@@ -3,7 +3,8 @@
 // step s skips the first batches of its epoch on the CPU side only (`loader.decoded` +
 // `loader.assemble`), so the resumed run sees exactly the batches the uninterrupted one would.
 import { tensor } from '../../engine/index.ts';
-import type { PairBatch, PairLoader } from '../../data/loader.ts';
+import type { PairBatch, PairLoader, PairLoaderOptions } from '../../data/loader.ts';
+import type { TrainConfig } from '../config.ts';
 import type { DataSource, TrainBatch } from './types.ts';
 
 /** Turns a loader batch into the trainer's Batch (label arrays → int32 tensors on the GPU). */
@@ -15,6 +16,7 @@ export function toTrainBatch(b: PairBatch): TrainBatch {
     temporal: int(b.labels.temporal, [n]),
     spatial: int(b.labels.spatial, [n]),
     rotation: int(b.labels.rotation, [n, 2]),
+    order: int(b.labels.order, [n]),
     label: int(b.labels.class, [n]),
   };
   return {
@@ -57,5 +59,18 @@ export function loaderSource(loader: PairLoader, datasetSize: number): DataSourc
       }
     },
     close: () => loader.close(),
+  };
+}
+
+/** The pair loader's options from a training config (everything but the dataset and platform extras). */
+export function pairLoaderOptions(config: TrainConfig): Omit<PairLoaderOptions, 'dataset'> {
+  return {
+    batchSize: config.batchSize,
+    seed: config.seed,
+    clipLength: config.data.clipLength,
+    size: [config.data.size, config.data.size],
+    augment: config.data.augment ? undefined : false,
+    workers: config.data.workers ?? undefined,
+    prefetch: config.data.prefetch,
   };
 }

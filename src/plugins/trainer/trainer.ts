@@ -15,7 +15,7 @@ import {
   tensorsFromSafetensors,
   loadStateDict as loadTensors,
   tidy,
-  type Tensor,
+  Tensor,
   optim,
 } from '../../engine/index.ts';
 import type { Backbone, Features, LossWeighting, Objective, PretextTask, StepContext } from '../types.ts';
@@ -83,6 +83,11 @@ export interface RunOptions {
   adapter?: string;
   /** Stop after this many steps of this call (tests: interrupt a run), saving a checkpoint. */
   maxStepsThisRun?: number;
+  /**
+   * Called after each step, before it is logged (e.g. an online kNN monitor): returned numbers are
+   * merged into the step record's `metrics`. Its time is not counted in the step's clips/s.
+   */
+  afterStep?: (trainer: Trainer, record: StepRecord) => Promise<Record<string, number> | void> | Record<string, number> | void;
 }
 
 export interface RunResult {
@@ -186,11 +191,23 @@ export class Trainer {
       config: this.config,
       optimizer: { paramGroups: sd.paramGroups, numbers },
       schedule: this.ensureSchedule(totalSteps).stateDict(),
-      weighting: this.parts.weighting.stateDict?.() ?? null,
+      weighting: null,
       rng: defaultGenerator.getState(),
       losses: this.lastLosses,
       savedAt: new Date().toISOString(),
     };
+    // Weighting state: tensors (GradNorm's weights) to the file, the rest to the JSON.
+    const ws = this.parts.weighting.stateDict?.();
+    if (ws) {
+      const json: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(ws)) {
+        if (v instanceof Tensor) tensors[`weighting_state.${k}`] = v;
+        else json[k] = v;
+      }
+      state.weighting = json;
+    }
+    const taskStates = Object.fromEntries(this.parts.tasks.filter((t) => t.stateDict).map((t) => [t.name, t.stateDict!()]));
+    if (Object.keys(taskStates).length) state.tasks = taskStates;
     return { step: this.step, tensors, state };
   }
 
@@ -201,7 +218,7 @@ export class Trainer {
     const model = this.modelTensors();
     for (const k of Object.keys(model)) if (k.startsWith('objective_state.')) delete model[k];
     const entries = [...ck.tensors.tensors];
-    const modelEntries = new Map(entries.filter(([k]) => !k.startsWith('optimizer.') && !k.startsWith('objective_state.')));
+    const modelEntries = new Map(entries.filter(([k]) => !k.startsWith('optimizer.') && !k.startsWith('objective_state.') && !k.startsWith('weighting_state.')));
     try {
       loadTensors(model, { tensors: modelEntries, metadata: {} });
     } catch (err) {
@@ -234,7 +251,20 @@ export class Trainer {
       for (const t of optTensors.values()) t.dispose();
     }
     this.ensureSchedule(state.totalSteps).loadStateDict(state.schedule);
-    if (state.weighting && this.parts.weighting.loadStateDict) this.parts.weighting.loadStateDict(state.weighting);
+    const weighting = this.parts.weighting;
+    const wEntries = new Map(entries.filter(([k]) => k.startsWith('weighting_state.')).map(([k, e]) => [k.slice('weighting_state.'.length), e]));
+    if ((state.weighting || wEntries.size) && weighting.loadStateDict) {
+      const wTensors = tensorsFromSafetensors(wEntries);
+      try {
+        weighting.loadStateDict({ ...(state.weighting ?? {}), ...Object.fromEntries(wTensors) });
+      } finally {
+        for (const t of wTensors.values()) t.dispose();
+      }
+    }
+    for (const t of this.parts.tasks) {
+      const ts = state.tasks?.[t.name];
+      if (ts && t.loadStateDict) t.loadStateDict(ts);
+    }
     defaultGenerator.setState(state.rng);
     this.step = state.step;
     this.lastLosses = state.losses ?? {};
@@ -285,6 +315,8 @@ export class Trainer {
         record.stepMs = now() - ts;
         record.clipsPerSec = (batch.views.length * (batch.views[0]?.shape[0] ?? 0)) / Math.max(1e-9, record.stepMs / 1000);
         if (batch.epoch !== undefined) record.epoch = batch.epoch;
+        const extra = await o.afterStep?.(this, record);
+        if (extra && Object.keys(extra).length) record.metrics = { ...record.metrics, ...extra };
         if (record.skipped) skipped++;
         losses.push(record.losses);
         this.lastLosses = record.losses;
@@ -406,6 +438,7 @@ export class Trainer {
     (objective as { dispose?: () => void } | null)?.dispose?.();
     objective?.module.dispose();
     for (const p of this.parts.weighting.parameters()) p.dispose();
+    this.parts.weighting.dispose?.();
   }
 }
 

@@ -28,7 +28,10 @@ export interface CheckpointState {
   /** Optimizer hyper-parameters and the numeric part of its per-parameter state (tensors are in the file). */
   optimizer: { paramGroups: OptimizerStateDict['paramGroups']; numbers: Record<number, Record<string, number>> };
   schedule: SchedulerStateDict;
+  /** The weighting's stateDict() without its tensors (those are `weighting_state.<key>` in the file). */
   weighting: Record<string, unknown> | null;
+  /** Each pretext task's stateDict() (tasks that have one), by task name. */
+  tasks?: Record<string, Record<string, unknown>>;
   /** The engine's default generator (dropout, random init, GPU-side randomness). */
   rng: { seed: [number, number]; offset: number };
   /** Last step's loss terms (informative). */
@@ -38,7 +41,7 @@ export interface CheckpointState {
 
 export interface CheckpointData {
   step: number;
-  /** `backbone.*`, `tasks.<name>.*`, `objective.*`, `objective_state.*`, `weighting.<i>`, `optimizer.<param>.<state>`. */
+  /** `backbone.*`, `tasks.<name>.*`, `objective.*`, `objective_state.*`, `weighting.<i>`, `weighting_state.<key>`, `optimizer.<param>.<state>`. */
   tensors: Record<string, Tensor>;
   state: CheckpointState;
 }

@@ -5,7 +5,8 @@
 //   w ← w − lr·∂L_grad/∂w, then w ← K·w / Σw (weights stay positive: clamped at 1e-3 first).
 // The step's total uses the weights before their update; everything stays on the GPU (the logged
 // weights come back as weightTensors). L_i(0) is the first observed loss of each term (before the
-// first observation the current losses are used, i.e. r_i = 1).
+// first observation the current losses are used, i.e. r_i = 1). Checkpoints hold the weights (a
+// tensor, `weighting_state.w`), the term order and L(0), so a resumed run continues exactly.
 import { F, tensor, noGrad, keep, ones, backward, type Tensor } from '../../engine/index.ts';
 import type { WeightingContext } from '../types.ts';
 import { ScheduledWeighting, type TermSchedule, type TermWeight } from './base.ts';
@@ -96,11 +97,24 @@ export class GradNormWeighting extends ScheduledWeighting {
     for (const [n, v] of Object.entries(values)) if (!(n in this.initial) && Number.isFinite(v) && v > 0) this.initial[n] = v;
   }
 
+  /** Terms and L(0) as JSON, the current weights as a tensor (absent before the first step). */
   stateDict(): Record<string, unknown> {
-    return { terms: this.terms, initial: this.initial };
+    const out: Record<string, unknown> = { terms: [...this.terms], initial: { ...this.initial } };
+    if (this.w) out.w = this.w;
+    return out;
   }
 
   loadStateDict(state: Record<string, unknown>): void {
-    this.initial = (state.initial as Record<string, number>) ?? {};
+    this.initial = { ...((state.initial as Record<string, number>) ?? {}) };
+    this.terms = [...((state.terms as string[]) ?? [])];
+    const w = state.w as Tensor | undefined;
+    if (w && (w.shape.length !== 1 || w.shape[0] !== this.terms.length)) throw new Error(`weighting 'gradnorm': checkpoint weights have shape [${w.shape.join(', ')}] for ${this.terms.length} terms`);
+    this.w?.dispose();
+    this.w = w ? keep(noGrad(() => w.detach().float().clone())) : null;
+  }
+
+  dispose(): void {
+    this.w?.dispose();
+    this.w = null;
   }
 }
