@@ -33,7 +33,7 @@ ${opts}
 Config fields (--config file or --set path=value): data.{path,clipLength,size,augment,workers,
 prefetch,synthetic.{frames,size,classes,videosPerClass,seed}}, backbone, tasks, objective,
 weighting, optimizer.{type,lr,momentum,nesterov,weightDecay,betas,eps}, schedule.{type,warmup,
-minLrFactor}, batchSize, steps, epochs, clipGradNorm, seed, checkpointEvery, out, onNonFinite.
+minLrFactor}, batchSize, steps, epochs, clipGradNorm, seed, checkpointEvery, knnEvery, out, onNonFinite.
 
 Plugins:
   backbones (--backbone):

@@ -5,9 +5,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -41,6 +41,36 @@ test('config errors are clear and exit with 2', () => {
   const d = pretrain(['--optimizer', 'adagrad']);
   assert.is(d.code, 2);
   assert.match(d.err, /config\.optimizer\.type/);
+});
+
+// The online kNN monitor (--knn-every): its held-out clips are decoded in a worker thread while the
+// pair loader's worker threads decode too; knn_top1 lands in log.jsonl every n steps and in the
+// report. A dataset without labels is refused before training.
+test('--knn-every: kNN top-1 every n steps in log.jsonl and report.html; refused without labels', () => {
+  const out = mkdtempSync(join(tmpdir(), 'cstp-knn-'));
+  try {
+    const tiny = ['--steps', '4', '--batch-size', '2', '--no-progress', '--checkpoint-every', '0',
+      '--set', 'data.synthetic={"classes":2,"videosPerClass":4,"frames":24,"size":32}', '--set', 'data.size=32', '--set', 'data.workers=1',
+      '--set', 'backbone.width=4', '--set', 'objective={"type":"byol","hidden":16,"predictorHidden":16,"projectionDim":8}'];
+    const r = pretrain([...tiny, '--knn-every', '2', '--out', join(out, 'run')], 300_000);
+    assert.is(r.code, 0, `${r.out}\n${r.err}`);
+    assert.match(r.out, /monitor: kNN top-1 \(k=20\) every 2 steps on 6 train \/ 2 test videos/);
+    const records = readFileSync(join(out, 'run', 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => 'losses' in l) as { step: number; metrics: Record<string, number> }[];
+    assert.equal(records.filter((l) => 'knn_top1' in l.metrics).map((l) => l.step), [2, 4]);
+    for (const l of records) if ('knn_top1' in l.metrics) assert.ok([0, 0.5, 1].includes(l.metrics.knn_top1), `two test videos: top-1 is 0, 0.5 or 1, got ${l.metrics.knn_top1}`);
+    assert.match(readFileSync(join(out, 'run', 'report.html'), 'utf8'), /online kNN/);
+    // One of the run's synthetic videos in a plain folder: read as unlabelled data.
+    const cache = /^data: synthetic, .* in (\S+)$/m.exec(r.out)?.[1];
+    assert.ok(cache, r.out);
+    const videos = join(out, 'videos');
+    mkdirSync(videos);
+    copyFileSync(resolve(root, cache, 'pan-left', '000.mp4'), join(videos, 'a.mp4'));
+    const bad = pretrain([...tiny, '--knn-every', '2', '--data', videos, '--out', join(out, 'unlabelled')]);
+    assert.is(bad.code, 2, bad.err);
+    assert.match(bad.err, /--knn-every needs class labels/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });
 
 // About two minutes of training on a software adapter: the default recipe (tiny backbone with

@@ -72,7 +72,7 @@ export function variantConfig(base: TrainConfig, v: Variant, seed: number, out: 
 }
 
 /** Config fields that do not change what a run computes (ignored when checking that a run folder can be reused). */
-export const NON_RESULT_FIELDS = ['out', 'resume', 'checkpointEvery', 'data.workers', 'data.prefetch'];
+export const NON_RESULT_FIELDS = ['out', 'resume', 'checkpointEvery', 'knnEvery', 'data.workers', 'data.prefetch'];
 
 function flatten(x: unknown, prefix: string, out: Map<string, string>): void {
   if (x !== null && typeof x === 'object' && !Array.isArray(x)) {

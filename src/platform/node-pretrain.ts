@@ -8,12 +8,13 @@ import { createPairLoader } from '../data/index.ts';
 import { IMAGENET_NORMALIZE } from '../data/loader.ts';
 import { ConfigError, type PluginRegistries, type TrainConfig } from '../plugins/config.ts';
 import { buildParts, loaderSource, pairLoaderOptions, backbones, pretextTasks, objectives, weightings } from '../plugins/index.ts';
-import { evaluators, runEvaluators, splitByIndex, VideoClipSource, metricDifference, type EvalResult, type Evaluator, type Provenance } from '../plugins/evaluators/index.ts';
+import { evaluators, runEvaluators, splitByIndex, VideoClipSource, metricDifference, knnMonitor, type EvalResult, type Evaluator, type KnnMonitor, type Provenance } from '../plugins/evaluators/index.ts';
 import type { Backbone } from '../plugins/types.ts';
 import type { Registry } from '../plugins/registry.ts';
 import type { Trainer } from '../plugins/trainer/trainer.ts';
 import { runNodeTraining, type NodeRunResult } from './node-train.ts';
 import { fileSha256, randomBackbone, writeJsonFile, type EvalData } from './node-eval.ts';
+import { openItemInThread } from './node-reader-thread.ts';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -68,6 +69,43 @@ export function syntheticEvalData(dataset: Dataset, synthetic: TrainConfig['data
   return { name: 'synthetic', classes: dataset.classes, train: { ...train, description }, test: { ...test, description }, dataset };
 }
 
+/** Centre-clip settings of the run's evaluation: its clip length and size, normalised as the pair loader did. */
+function evalClipOptions(config: TrainConfig) {
+  return { clipLength: config.data.clipLength, size: config.data.size, normalize: config.data.augment ? IMAGENET_NORMALIZE : (false as const) };
+}
+
+/**
+ * The online kNN monitor of `config.knnEvery` on the dataset's labelled evaluation split (the
+ * synthetic set's by-index split, or every 4th video of each class of a labelled dataset), its
+ * clips decoded now, in a worker thread (the pair loader's worker threads decode at the same
+ * time, see node-reader-thread.ts). Throws a ConfigError, before any training, when the dataset
+ * has no class labels.
+ */
+export async function prepareKnnMonitor(config: TrainConfig, dataset: Dataset, say: (s: string) => void): Promise<KnnMonitor> {
+  const unlabelled = dataset.items.filter((it) => !(it.label !== undefined && Number.isInteger(it.label) && it.label >= 0));
+  if (unlabelled.length) {
+    throw new ConfigError(`--knn-every needs class labels, and ${unlabelled.length} of ${dataset.items.length} videos have none (e.g. ${unlabelled[0].path}): ` +
+      'use the synthetic set, a folder per class, or a UCF101-style split file, or drop --knn-every');
+  }
+  const data = config.data.path === null ? syntheticEvalData(dataset, config.data.synthetic) : { ...splitByIndex(dataset.items as { path: string; label: number }[], 4, dataset.root), classes: dataset.classes };
+  const t0 = performance.now();
+  const thread = openItemInThread();
+  try {
+    const clip = { ...evalClipOptions(config), cache: true, openItem: thread.openItem };
+    const monitor = knnMonitor({
+      every: config.knnEvery,
+      train: new VideoClipSource({ ...clip, split: data.train }),
+      test: new VideoClipSource({ ...clip, split: data.test }),
+      numClasses: data.classes.length,
+    });
+    await monitor.prepare();
+    say(`monitor: kNN top-1 (k=20) every ${config.knnEvery} steps on ${data.train.items.length} train / ${data.test.items.length} test videos (decoded in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    return monitor;
+  } finally {
+    await thread.close();
+  }
+}
+
 /** One backbone to evaluate and where its weights came from. */
 export interface EvalTarget {
   backbone: Backbone;
@@ -81,7 +119,7 @@ export interface EvalTarget {
  */
 export async function evaluateBackbones(o: { config: TrainConfig; data: EvalData; targets: EvalTarget[]; make: () => Evaluator[]; adapter: string; cache?: boolean; log?: (line: string) => void }): Promise<EvalResult[][]> {
   const { config, data } = o;
-  const clip = { clipLength: config.data.clipLength, size: config.data.size, normalize: config.data.augment ? IMAGENET_NORMALIZE : (false as const), cache: o.cache ?? false };
+  const clip = { ...evalClipOptions(config), cache: o.cache ?? false };
   const sources = { train: new VideoClipSource({ ...clip, split: data.train }), test: new VideoClipSource({ ...clip, split: data.test }) };
   const base = { ...sources, classes: data.classes, backboneConfig: config.backbone, datasetName: data.name, adapter: o.adapter, ...(o.log ? { log: o.log } : {}) };
   try {
@@ -174,6 +212,7 @@ export async function runPretraining(o: PretrainOptions): Promise<NodeRunResult>
     ...pairLoaderOptions(config),
   });
   try {
+    const monitor = config.knnEvery > 0 ? await prepareKnnMonitor(config, dataset, say) : null;
     const data = loaderSource(loader, dataset.items.length);
     const totalSteps = config.steps ?? (config.epochs !== null ? config.epochs * data.batchesPerEpoch! : DEFAULT_STEPS);
     const parts = buildParts(config, pretrainRegistries);
@@ -181,7 +220,7 @@ export async function runPretraining(o: PretrainOptions): Promise<NodeRunResult>
     say(`run: ${totalSteps} steps of ${config.batchSize} pairs (T=${config.data.clipLength}, ${config.data.size}²; ${data.batchesPerEpoch} batches per epoch), ${config.optimizer.type} lr ${config.optimizer.lr}, out ${config.out}`);
     const chance: Record<string, number> = {};
     for (const t of parts.tasks) Object.assign(chance, t.chance());
-    const { trainer, result } = await runNodeTraining({ config, parts, data, totalSteps, adapter: adapterName, progress: o.progress ?? true, say });
+    const { trainer, result } = await runNodeTraining({ config, parts, data, totalSteps, adapter: adapterName, progress: o.progress ?? true, say, afterStep: monitor ? (t, r) => monitor.afterStep(t, r) : undefined });
     try {
       const n = Math.max(1, Math.min(20, Math.floor(result.losses.length / 4)));
       const terms = Object.keys(result.losses[0] ?? {});

@@ -10,7 +10,7 @@ import cliProgress from 'cli-progress';
 import { saveSafetensorsFile, loadSafetensorsFile } from './node-files.ts';
 import { applyOverrides, parseCliArgs, parseConfig, ConfigError, type CliArgs, type TrainConfig } from '../plugins/config.ts';
 import type { CheckpointData, CheckpointSink, CheckpointState, DataSource, LoadedCheckpoint, LogSink, ProgressSink, StepRecord } from '../plugins/trainer/types.ts';
-import { Trainer, type TrainerParts, type RunResult } from '../plugins/trainer/trainer.ts';
+import { Trainer, type TrainerParts, type RunResult, type RunOptions } from '../plugins/trainer/trainer.ts';
 
 /** Reads a config file: `.json`, or a `.ts`/`.js`/`.mjs` module whose default export is the config (defineConfig). */
 export async function loadConfigFile(path: string): Promise<unknown> {
@@ -226,6 +226,8 @@ export interface NodeRunOptions {
   maxStepsThisRun?: number;
   /** Messages (resume, signals); default stderr. */
   say?: (line: string) => void;
+  /** After each step (Trainer RunOptions.afterStep), e.g. the online kNN monitor. */
+  afterStep?: RunOptions['afterStep'];
 }
 
 export interface NodeRunResult extends RunResult {
@@ -270,6 +272,7 @@ export async function runNodeTraining(o: NodeRunOptions): Promise<{ trainer: Tra
       shouldStop: sig?.shouldStop,
       adapter: o.adapter,
       maxStepsThisRun: o.maxStepsThisRun,
+      afterStep: o.afterStep,
     });
     const exitCode = result.reason === 'stopped' ? (sig?.exitCode() ?? 0) : 0;
     return { trainer, result: { ...result, exitCode, resumedFrom, logPath, checkpointDir } };

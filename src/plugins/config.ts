@@ -83,6 +83,12 @@ export const configSchema = z
     seed: z.number().int().min(0).default(0),
     /** Checkpoint every N steps (0: only at the end). */
     checkpointEvery: z.number().int().min(0).default(100),
+    /**
+     * Online kNN monitor: every N steps, kNN top-1 (k = 20) of the current backbone on the labelled
+     * evaluation split (the synthetic set, or a labelled dataset), logged as metrics.knn_top1
+     * (0: off). Needs class labels.
+     */
+    knnEvery: z.number().int().min(0).default(0),
     /** Run folder: checkpoints and log.jsonl. */
     out: z.string().min(1).default('runs/pretrain'),
     /** A non-finite loss term (or gradient): stop with an error naming it, or skip the update. */
@@ -202,6 +208,7 @@ export const CLI_OPTIONS: CliOption[] = [
   { flag: '--seed', arg: 'n', help: 'seed of the weights, data order and augmentation' },
   { flag: '--out', arg: 'dir', help: 'run folder: checkpoints/, log.jsonl' },
   { flag: '--checkpoint-every', arg: 'n', help: 'checkpoint every n steps (0: only at the end)' },
+  { flag: '--knn-every', arg: 'n', help: 'online kNN monitor: kNN top-1 on the labelled evaluation split every n steps, in log.jsonl and report.html (0: off)' },
   { flag: '--on-non-finite', arg: 'stop|skip', help: 'a NaN/Inf loss term stops the run (default) or skips the step' },
   { flag: '--resume', help: 'continue from the latest checkpoint in --out' },
   { flag: '--set', arg: 'path=value', help: 'any config field, e.g. --set optimizer.lr=0.05 --set data.size=96 (value parsed as JSON when it can be)' },
@@ -287,6 +294,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
       case '--seed': set('seed', intArg(flag, v)); break;
       case '--out': set('out', v); break;
       case '--checkpoint-every': set('checkpointEvery', intArg(flag, v)); break;
+      case '--knn-every': set('knnEvery', intArg(flag, v)); break;
       case '--on-non-finite': set('onNonFinite', v); break;
       case '--set': {
         const k = v.indexOf('=');
