@@ -28,6 +28,7 @@ import {
   DEFAULT_VARIANTS, RANDOM_INIT, VARIANT_PRESETS, configDifferences, markdownTable, parseVariants, summarize, textTable, variantConfig,
   type Column, type RunValues, type Variant,
 } from './lib/ablation.ts';
+import { runCommand } from './lib/cli.ts';
 
 const DEFAULT_SEEDS = [0, 1, 2];
 const DEFAULT_PROTOCOLS = ['knn', 'linear'];
@@ -420,10 +421,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(err instanceof ConfigError ? 2 : 1);
-  },
-);
+runCommand(main);

@@ -17,6 +17,7 @@ import { IMAGENET_NORMALIZE } from '../src/data/loader.ts';
 import { backboneFromCheckpoint, checkpointProvenance, openEvalData, randomBackbone, readBackboneCheckpoint, writeJsonFile } from '../src/platform/node-eval.ts';
 import { loadConfigFile } from '../src/platform/node-train.ts';
 import type { z } from 'zod';
+import { runCommand } from './lib/cli.ts';
 
 const HELP = `Usage: npx tsx examples/evaluate.ts --checkpoint <ckpt> --data <dataset> --protocol <names> [options]
 
@@ -254,10 +255,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(err instanceof ConfigError ? 2 : 1);
-  },
-);
+runCommand(main);

@@ -14,6 +14,7 @@ import { CLI_OPTIONS, ConfigError, checkPlugins, type PluginRegistries, type Tra
 import { backbones, pretextTasks, objectives, weightings } from '../src/plugins/index.ts';
 import { resolveConfig } from '../src/platform/node-train.ts';
 import { DEFAULT_STEPS, evaluateRun, pretrainRegistries as registries, runPretraining } from '../src/platform/node-pretrain.ts';
+import { runCommand } from './lib/cli.ts';
 
 function help(): string {
   const opts = CLI_OPTIONS.map((o) => `  ${(o.flag + (o.arg ? ` <${o.arg}>` : '')).padEnd(28)} ${o.help}`).join('\n');
@@ -98,10 +99,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(err instanceof ConfigError ? 2 : 1);
-  },
-);
+runCommand(main);

@@ -8,6 +8,7 @@
 //
 // Exit status: 0 written (notes about missing files are printed), 2 bad arguments, 1 other errors.
 import { writeRunReport } from '../src/platform/node-report.ts';
+import { runCommand } from './lib/cli.ts';
 
 const USAGE = `Usage: npx tsx examples/report.ts <run folder> [--out <file>] [--max-points <n>] [--window <steps>]
 
@@ -51,10 +52,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runCommand(main);

@@ -7,7 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { openBrowserPage, bundleEntry, formatTimings, type BrowserPage } from './browser/harness.ts';
+import { useBrowserPage, bundleEntry } from './browser/harness.ts';
 import type { BrowserBatch, BrowserLoaderResult, LoaderRunOptions } from './browser-loader-entry.ts';
 import * as E from '../src/engine/index.ts';
 import { createPairLoader } from '../src/data/loader.ts';
@@ -20,28 +20,7 @@ const WORKER = fileURLToPath(new URL('../src/data/worker.browser.ts', import.met
 const test = suite('browser pair loader (Web Workers + WebCodecs + WebGPU)');
 const log = (line: string) => process.stdout.write(`\n  ${line}`);
 
-let bp: BrowserPage | undefined;
-let startError: unknown;
-function page(): BrowserPage {
-  if (startError) throw startError;
-  if (!bp) throw new Error('the browser page was not opened');
-  return bp;
-}
-
-test.before(async () => {
-  try {
-    await E.init();
-    bp = await openBrowserPage(ENTRY);
-    log(`[browser] ${formatTimings(bp.timings, bp.bundleBytes)}`);
-  } catch (err) {
-    startError = err;
-  }
-});
-
-test.after(async () => {
-  await bp?.close();
-  await E.shutdown();
-});
+const page = useBrowserPage(test, ENTRY, { setup: () => E.init(), teardown: () => E.shutdown(), log });
 
 const OPTS: LoaderRunOptions = { batchSize: 3, batches: 2, seed: 7, clipLength: 8, size: [32, 40], workers: 2 };
 

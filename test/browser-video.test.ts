@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openBrowserPage, formatTimings, type BrowserPage } from './browser/harness.ts';
+import { useBrowserPage } from './browser/harness.ts';
 import type { BrowserClip } from './browser-video-entry.ts';
 import { init, shutdown } from '../src/engine/index.ts';
 import { openVideo, bytesSource, framesToClip, renderSyntheticVideo, encodeVideo, type ClipOptions } from '../src/video/index.ts';
@@ -17,29 +17,8 @@ const FIXTURES = process.env.VIDEO_FIXTURES ?? fileURLToPath(new URL('../../shar
 const test = suite('browser video (Chromium WebCodecs + WebGPU)');
 const log = (line: string) => process.stdout.write(`\n  ${line}`);
 
-let bp: BrowserPage | undefined;
-let startError: unknown;
 let h264 = true;
-function page(): BrowserPage {
-  if (startError) throw startError;
-  if (!bp) throw new Error('the browser page was not opened');
-  return bp;
-}
-
-test.before(async () => {
-  try {
-    await init();
-    bp = await openBrowserPage(ENTRY);
-    log(`[browser] ${formatTimings(bp.timings, bp.bundleBytes)}`);
-  } catch (err) {
-    startError = err;
-  }
-});
-
-test.after(async () => {
-  await bp?.close();
-  await shutdown();
-});
+const page = useBrowserPage(test, ENTRY, { setup: () => init(), teardown: () => shutdown(), log });
 
 async function nodeClip(bytes: Uint8Array, name: string, indices: number[], opts: ClipOptions): Promise<BrowserClip> {
   const r = await openVideo(bytesSource(bytes), name, { cache: false });

@@ -333,3 +333,35 @@ export function formatTimings(t: HarnessTimings, bytes?: number): string {
   return `bundle ${f(t.bundleMs)}${bytes ? ` (${(bytes / 1024).toFixed(0)} KiB)` : ''}, server ${f(t.serverMs)}, ` +
     `launch ${f(t.launchMs)}, page ${f(t.pageMs)}, total ${f(t.totalMs)}`;
 }
+
+/**
+ * A suite's page: opened in `test.before` (after `setup`, e.g. the engine's init for the Node side)
+ * and closed in `test.after` (before `teardown`). The returned getter gives the page in a test, or
+ * throws the error that kept it from opening, so each test fails with the reason.
+ */
+export function useBrowserPage(
+  test: { before(fn: () => Promise<void>): void; after(fn: () => Promise<void>): void },
+  entryPath: string,
+  o: { setup?: () => Promise<unknown>; teardown?: () => Promise<unknown>; log: (line: string) => void },
+): () => BrowserPage {
+  let bp: BrowserPage | undefined;
+  let startError: unknown;
+  test.before(async () => {
+    try {
+      await o.setup?.();
+      bp = await openBrowserPage(entryPath);
+      o.log(`[browser] ${formatTimings(bp.timings, bp.bundleBytes)}`);
+    } catch (err) {
+      startError = err;
+    }
+  });
+  test.after(async () => {
+    await bp?.close();
+    await o.teardown?.();
+  });
+  return () => {
+    if (startError) throw startError;
+    if (!bp) throw new Error('the browser page was not opened');
+    return bp;
+  };
+}
