@@ -58,6 +58,33 @@ test('stor: head shapes, losses equal PyTorch, running stats, accuracy, missing 
   task.head.dispose();
 });
 
+test("stor pairFeatures 'relation': the heads see [a, b, |a − b|, a ⊙ b]", async () => {
+  const f = fx.stor;
+  const rel = pretextTasks.build({ type: 'stor', hidden: 16, pairFeatures: 'relation' }, { featureDim: 8 }) as StorTask;
+  assert.equal([...rel.head.stateDict()['spatial.0.weight'].shape], [16, 32]);
+  // The same heads in concat mode, on 16-d "features" [a, b] and [|a − b|, a ⊙ b], see the same input.
+  const cat = pretextTasks.build({ type: 'stor', hidden: 16 }, { featureDim: 16 }) as StorTask;
+  cat.head.loadStateDict(rel.head.stateDict());
+  const [n, d] = f.f0.shape;
+  const a = f.f0.values;
+  const b = f.f1.values;
+  const rowsOf = (g: (i: number) => number[]): T => ({ shape: [n, 2 * d], values: Array.from({ length: n }, (_, r) => g(r)).flat() });
+  const row = (v: number[], r: number) => v.slice(r * d, (r + 1) * d);
+  const ab = rowsOf((r) => [...row(a, r), ...row(b, r)]);
+  const diffProd = rowsOf((r) => [...row(a, r).map((x, j) => Math.abs(x - row(b, r)[j])), ...row(a, r).map((x, j) => x * row(b, r)[j])]);
+  const labels = { spatial: ints(f.spatial), temporal: ints(f.temporal) };
+  const fa = t(f.f0);
+  fa.requiresGrad = true;
+  const o1 = rel.forward({ pooled: [fa, t(f.f1)], dim: 8 }, { views: [], labels });
+  const o2 = cat.forward({ pooled: [t(ab), t(diffProd)], dim: 16 }, { views: [], labels });
+  assertClose([await num(o1.losses.spatial), await num(o1.losses.temporal)], [await num(o2.losses.spatial), await num(o2.losses.temporal)], 1e-5, 1e-6);
+  o1.losses.spatial.backward();
+  assert.ok(fa.grad, 'gradients reach the features through |a − b| and a ⊙ b');
+  assertThrows(() => pretextTasks.build({ type: 'stor', pairFeatures: 'sum' }, { featureDim: 8 }), /pretext task 'stor'/, /pairFeatures/);
+  rel.head.dispose();
+  cat.head.dispose();
+});
+
 test('rotation: per-clip labels [N, 2], loss equals PyTorch; speed: shared label = rotation with [y, y]', async () => {
   const f = fx.rotation;
   const feats: Features = { pooled: [t(fx.stor.f0), t(fx.stor.f1)], dim: 8 };

@@ -25,7 +25,7 @@ const classes = (n: number) => z.number().int().min(2).default(n);
 
 pretextTasks.register('stor', {
   description: 'spatial + temporal overlap classification of the clip pair (concatenated features, one MLP head each)',
-  schema: z.object({ hidden, spatialClasses: classes(5), temporalClasses: classes(5) }).strict(),
+  schema: z.object({ hidden, spatialClasses: classes(5), temporalClasses: classes(5), pairFeatures: z.enum(['concat', 'relation']).default('concat') }).strict(),
   create: (o, ctx) => new StorTask({ featureDim: dim(ctx), ...o }),
 });
 
