@@ -4,7 +4,7 @@
 // and print mean ± std per variant and protocol. Every run is examples/pretrain.ts's code path
 // (src/platform/node-pretrain.ts); finished runs are reused, so the study can be resumed.
 //
-//   npx tsx examples/ablation.ts                                   # synthetic set, seeds 0,1,2, 300 steps
+//   npx tsx examples/ablation.ts                                   # synthetic set, seeds 0,1,2, 600 steps
 //   npx tsx examples/ablation.ts --seeds 0,1 --steps 100 --variants contrastive,all --out runs/abl-small
 //   npx tsx examples/ablation.ts --data data/ucf101-mp4/ucfTrainTestlist/trainlist01.txt --backbone r2plus1d --epochs 10
 //

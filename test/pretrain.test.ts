@@ -74,13 +74,13 @@ test('--knn-every: kNN top-1 every n steps in log.jsonl and report.html; refused
 });
 
 // About two minutes of training on a software adapter: the default recipe (tiny backbone with
-// residual frames, STOR + speed + rotation + BYOL) on a smaller synthetic set, for 100 steps.
+// residual frames, STOR + speed + rotation + BYOL, 32² clips) on a smaller synthetic set, for 150 steps.
 // Playback rate and rotation must end clearly below chance (ln 4); STOR's spatial and temporal
 // terms are printed, not asserted: at this budget they stay near ln 5 (docs/training.md, "Status").
 test('a short CSTP run: speed and rotation losses end clearly below chance; checkpoint and log written', () => {
   const out = mkdtempSync(join(tmpdir(), 'cstp-pretrain-'));
   try {
-    const steps = Number(process.env.PRETRAIN_TEST_STEPS ?? 100);
+    const steps = Number(process.env.PRETRAIN_TEST_STEPS ?? 150);
     const synthetic = JSON.stringify({ frames: 240, size: 96, classes: 10, videosPerClass: 4, seed: 0 });
     const r = pretrain(['--steps', String(steps), '--out', out, '--no-progress', '--no-eval', '--set', `data.synthetic=${synthetic}`, '--checkpoint-every', '0'], 1_500_000);
     assert.is(r.code, 0, `${r.out}\n${r.err}`);

@@ -22,7 +22,7 @@ import { basename, dirname, join } from 'node:path';
 export const pretrainRegistries: PluginRegistries = { backbones, pretextTasks, objectives, weightings };
 
 /** Default budget (steps) when neither steps nor epochs is given: a few minutes on lavapipe. */
-export const DEFAULT_STEPS = 300;
+export const DEFAULT_STEPS = 600;
 
 /** The pretraining data of a config: the synthetic set (made on first use), a split file's videos, or a folder read unlabelled. */
 export async function openDataset(config: TrainConfig, say: (s: string) => void): Promise<Dataset> {

@@ -24,7 +24,7 @@ export const dataSchema = z.strictObject({
   /** Frames per clip (T). */
   clipLength: z.number().int().min(2).default(8),
   /** Clip height and width (square). */
-  size: z.number().int().min(8).default(48),
+  size: z.number().int().min(8).default(32),
   /**
    * Photometric augmentation + flip (the pair loader's SimCLR-style recipe) on or off. Off by
    * default, for the synthetic set: its scenes already vary in colour, texture and lighting, and at
@@ -69,7 +69,9 @@ export const configSchema = z
   .strictObject({
     data: dataSchema.prefault({}),
     backbone: plugin.default({ type: 'tiny', width: 16, residual: 4 }),
-    tasks: z.array(plugin).default([{ type: 'stor' }, { type: 'speed' }, { type: 'rotation' }]),
+    // STOR with relation pair features: at this budget the spatial term learns with them and stays
+    // near chance with the reference's concatenation (docs/training.md, "Status").
+    tasks: z.array(plugin).default([{ type: 'stor', pairFeatures: 'relation' }, { type: 'speed' }, { type: 'rotation' }]),
     objective: plugin.nullable().default({ type: 'byol', hidden: 512, predictorHidden: 512, projectionDim: 128 }),
     weighting: plugin.default({ type: 'fixed' }),
     optimizer: optimizerSchema.default({ type: 'adamw', lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.05 }),
