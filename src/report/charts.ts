@@ -65,6 +65,25 @@ interface Frame {
 
 const X = { field: 'step', type: 'quantitative', title: 'step', scale: { zero: false, nice: false }, axis: { tickMinStep: 1, format: ',d' } } as const;
 
+/** The y encoding of a field: quantitative, not from zero, with the chart's title and number format. */
+function yEncoding(title: string, format?: string): (field: string) => Record<string, unknown> {
+  const axis = format ? { format } : {};
+  return (field) => ({ field, type: 'quantitative', title, scale: { zero: false }, axis });
+}
+
+/** A Vega-Lite chart of layers over one data set, titled and sized by the frame. */
+function layeredChart(id: string, title: string, subtitle: string[], f: Frame, values: unknown[], layer: unknown[]): ReportChart {
+  const spec = {
+    $schema: SCHEMA,
+    title: { text: title, subtitle, anchor: 'start' },
+    width: f.width,
+    height: f.height,
+    data: { values },
+    layer,
+  } as unknown as TopLevelSpec;
+  return { id, title, spec };
+}
+
 /** Describes the layers of a band chart in its subtitle. */
 function bandSubtitle(points: AggregatedPoint[], raw: number, window: number): string[] {
   const agg = points.length < raw;
@@ -79,8 +98,7 @@ function bandChart(id: string, title: string, yTitle: string, raw: SeriesPoint[]
   const points = aggregateSeries(raw, { maxPoints: f.maxPoints, window });
   if (points.length === 0) return null;
   const aggregated = points.length < raw.length;
-  const axis = yFormat ? { format: yFormat } : {};
-  const y = (field: string) => ({ field, type: 'quantitative' as const, title: yTitle, scale: { zero: false }, axis });
+  const y = yEncoding(yTitle, yFormat);
   const raw1 = !aggregated && window === 1; // each point once: no band, no separate rolling mean
   const layer: unknown[] = [
     aggregated
@@ -97,15 +115,7 @@ function bandChart(id: string, title: string, yTitle: string, raw: SeriesPoint[]
     );
     subtitle.push(`dashed: ${rule.label}`);
   }
-  const spec = {
-    $schema: SCHEMA,
-    title: { text: title, subtitle, anchor: 'start' },
-    width: f.width,
-    height: f.height,
-    data: { values: points },
-    layer,
-  } as unknown as TopLevelSpec;
-  return { id, title, spec };
+  return layeredChart(id, title, subtitle, f, points, layer);
 }
 
 /** Several series in one chart, coloured by name, with optional dashed per-series rules. */
@@ -129,23 +139,14 @@ function multiChart(
   if (rows.length === 0) return null;
   const names = named.filter((s) => s.raw.length > 0).map((s) => s.name);
   const color = { field: 'series', type: 'nominal', title: o.legend, scale: { domain: names }, ...(names.length > 1 ? {} : { legend: null }) } as const;
-  const axis = o.yFormat ? { format: o.yFormat } : {};
-  const y = (field: string) => ({ field, type: 'quantitative' as const, title: yTitle, scale: { zero: false }, axis });
+  const y = yEncoding(yTitle, o.yFormat);
   const few = rows.length / Math.max(1, names.length) <= 40;
   const layer: unknown[] = [{ mark: { type: 'line', strokeWidth: 1.5, point: few }, encoding: { x: X, y: y('value'), color } }];
   const rules = (o.rules ?? []).filter((r) => names.includes(r.series));
   if (rules.length) layer.push({ data: { values: rules }, mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.2 }, encoding: { y: y('value'), color } });
   const parts = [o.subtitle ?? (o.use === 'smooth' && window > 1 ? `mean of last ${window} step${window === 1 ? '' : 's'}` : aggregated ? 'mean per bucket of steps' : 'each step')];
   if (rules.length) parts.push('dashed: chance');
-  const spec = {
-    $schema: SCHEMA,
-    title: { text: title, subtitle: parts, anchor: 'start' },
-    width: f.width,
-    height: f.height,
-    data: { values: rows },
-    layer,
-  } as unknown as TopLevelSpec;
-  return { id, title, spec };
+  return layeredChart(id, title, parts, f, rows, layer);
 }
 
 /**
