@@ -314,6 +314,33 @@ test('STOR class balance (chi-square, p = 1e-4) on long videos, and among the ra
   note(`STOR balance over ${N} pairs, chi-square: ${chis.join(', ')}`);
 });
 
+test('STOR sharedRotation: both clips carry the same turn, each turn equally often; the other labels keep their balance', () => {
+  const rng = new Random(78);
+  const N = 8000;
+  const o = resolveStorOptions({ clipLength: 8, sharedRotation: true });
+  const c = { rotation: new Array(4).fill(0), speed: new Array(4).fill(0), temporal: new Array(5).fill(0), spatial: new Array(5).fill(0) };
+  for (let i = 0; i < N; i++) {
+    const p = sampleStorPair(rng.int(240, 600), 96, 96, o, rng);
+    assert.is(p.labels.rotation[1], p.labels.rotation[0], `pair ${i}: rotation labels`);
+    assert.is(p.clips[1].rotation, p.clips[0].rotation, `pair ${i}: clip rotations`);
+    c.rotation[p.labels.rotation[0]]++;
+    c.speed[p.labels.speed]++;
+    c.temporal[p.labels.temporal]++;
+    c.spatial[p.labels.spatial]++;
+  }
+  const chis = Object.entries(c).map(([k, v]) => `${k} ${assertUniform(v, k).toFixed(1)}`);
+  // Independent by default: some pairs differ.
+  const ind = resolveStorOptions({ clipLength: 8 });
+  assert.is(ind.sharedRotation, false);
+  let differ = 0;
+  for (let i = 0; i < 200; i++) {
+    const p = sampleStorPair(300, 96, 96, ind, rng);
+    if (p.labels.rotation[0] !== p.labels.rotation[1]) differ++;
+  }
+  assert.ok(differ > 100, `independent turns differ in ${differ} of 200 pairs (expected ≈ 150)`);
+  note(`STOR sharedRotation over ${N} pairs, chi-square: ${chis.join(', ')}`);
+});
+
 test('STOR order label: exact on odd timelines (slow continuous rates, looping videos), clipOrder on hand-made clips', () => {
   const rng = new Random(31);
   const seen = { undefinedShifted: 0, looping: 0, slow: 0 };

@@ -42,6 +42,12 @@ export interface StorOptions {
    * sizes are resampled per class, so small overlaps come with smaller crops on average).
    */
   decorrelateScale?: boolean;
+  /**
+   * One rotation for both clips of a pair (each clip still carries its rotation label). Default
+   * false: independent rotations, as in the reference, so a contrastive objective on the pair
+   * must also be rotation-invariant and STOR's spatial head compares crops turned differently.
+   */
+  sharedRotation?: boolean;
 }
 
 export interface ResolvedStorOptions {
@@ -56,6 +62,7 @@ export interface ResolvedStorOptions {
   ratio: [number, number];
   attempts: number;
   decorrelateScale: boolean;
+  sharedRotation: boolean;
 }
 
 export interface StorClip {
@@ -158,7 +165,7 @@ export function resolveStorOptions(o: StorOptions): ResolvedStorOptions {
   if (!(scale[0] > 0 && scale[1] >= scale[0] && scale[1] <= 1)) throw new Error(`STOR: scale must satisfy 0 < a <= b <= 1, got [${scale}]`);
   if (!(ratio[0] > 0 && ratio[1] >= ratio[0])) throw new Error(`STOR: ratio must satisfy 0 < a <= b, got [${ratio}]`);
   const attempts = o.attempts ?? STOR_DEFAULTS.attempts;
-  return { clipLength: T, rates, temporalOverlaps, temporalShifts, spatialOverlaps, rotations, scale, ratio, attempts, decorrelateScale: o.decorrelateScale ?? false };
+  return { clipLength: T, rates, temporalOverlaps, temporalShifts, spatialOverlaps, rotations, scale, ratio, attempts, decorrelateScale: o.decorrelateScale ?? false, sharedRotation: o.sharedRotation ?? false };
 }
 
 /**
@@ -292,7 +299,7 @@ export function sampleStorPair(length: number, width: number, height: number, op
   const cropB: Box = { x: x + dx, y: y + dy, w, h };
 
   const rotA = rng.below(o.rotations.length);
-  const rotB = rng.below(o.rotations.length);
+  const rotB = o.sharedRotation ? rotA : rng.below(o.rotations.length);
 
   return {
     clips: [
