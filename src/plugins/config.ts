@@ -32,6 +32,13 @@ export const dataSchema = z.strictObject({
    * docs/training.md). Turn it on for real footage (`--set data.augment=true`).
    */
   augment: z.boolean().default(false),
+  /**
+   * Both clips of a STOR pair turned by the same quarter turn (rotation is still predicted per
+   * clip). On by default: with independent turns BYOL must also become rotation-invariant and
+   * STOR's spatial head must compare crops turned differently (measured, see docs/training.md).
+   * `false` is the reference's sampling.
+   */
+  sharedRotation: z.boolean().default(true),
   /** Data workers (null: the loader's default, cores − 1). */
   workers: z.number().int().min(0).nullable().default(null),
   prefetch: z.number().int().min(1).default(2),

@@ -70,6 +70,7 @@ export function pairLoaderOptions(config: TrainConfig): Omit<PairLoaderOptions, 
     clipLength: config.data.clipLength,
     size: [config.data.size, config.data.size],
     augment: config.data.augment ? undefined : false,
+    stor: { sharedRotation: config.data.sharedRotation },
     workers: config.data.workers ?? undefined,
     prefetch: config.data.prefetch,
   };
