@@ -142,7 +142,7 @@ export async function evaluateRun(config: TrainConfig, pretrained: Backbone, dat
   const data = syntheticEvalData(dataset, config.data.synthetic);
   const make = () => [evaluators.build({ type: 'knn' }, {}), evaluators.build({ type: 'linear' }, {})];
   say('');
-  say(`evaluation: kNN + linear probe on the ${dataset.classes.length} synthetic motion classes (${data.train.items.length} train / ${data.test.items.length} test videos, centre clip)`);
+  say(`evaluation: kNN + linear probe on the ${dataset.classes.length} synthetic motion classes (${data.train.items.length} train / ${data.test.items.length} test videos, all of them pretrained on; centre clip)`);
   const ckSha = checkpointPath ? await fileSha256(checkpointPath) : null;
   let trained: EvalResult[];
   let random: EvalResult[];
