@@ -73,15 +73,16 @@ test('--knn-every: kNN top-1 every n steps in log.jsonl and report.html; refused
   }
 });
 
-// About three minutes of training on a software adapter: the default recipe (tiny backbone with
-// residual frames, STOR + speed + rotation + BYOL, 32² clips) on a smaller synthetic set, for 250
-// steps (at 32² speed learns more slowly per step than at 48²: 150 steps left it at 0.98 of chance).
+// About four and a half minutes of training on a software adapter: the default recipe (tiny backbone
+// with residual frames, STOR + speed + rotation + BYOL, 32² clips) on a smaller synthetic set, for
+// 400 steps (rotation learns more slowly on version 4 of the synthetic set, whose larger shapes
+// cover more of the lit background: 250 steps left it at 0.75 of chance).
 // Playback rate and rotation must end clearly below chance (ln 4); STOR's spatial and temporal
 // terms are printed, not asserted: at this budget they stay near ln 5 (docs/training.md, "Status").
 test('a short CSTP run: speed and rotation losses end clearly below chance; checkpoint and log written', () => {
   const out = mkdtempSync(join(tmpdir(), 'cstp-pretrain-'));
   try {
-    const steps = Number(process.env.PRETRAIN_TEST_STEPS ?? 250);
+    const steps = Number(process.env.PRETRAIN_TEST_STEPS ?? 400);
     const synthetic = JSON.stringify({ frames: 240, size: 96, classes: 10, videosPerClass: 4, seed: 0 });
     const r = pretrain(['--steps', String(steps), '--out', out, '--no-progress', '--no-eval', '--set', `data.synthetic=${synthetic}`, '--checkpoint-every', '0'], 1_500_000);
     assert.is(r.code, 0, `${r.out}\n${r.err}`);
@@ -92,7 +93,7 @@ test('a short CSTP run: speed and rotation losses end clearly below chance; chec
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const summary = (k: string) => `${k} ${mean(records.slice(0, n).map((l) => l.losses[k])).toFixed(3)} → ${mean(records.slice(-n).map((l) => l.losses[k])).toFixed(3)}`;
     console.log(`note: ${steps} steps, mean of the first / last ${n}: ${['spatial', 'temporal', 'speed', 'rotation', 'contrastive'].map(summary).join('; ')} (chance ln 5 = 1.609, ln 4 = 1.386)`);
-    // "Clearly": at most 90% of chance for speed, 75% for rotation (measured 0.86 and 0.41 of it).
+    // "Clearly": at most 90% of chance for speed, 75% for rotation (measured 0.84 and 0.70 of it).
     for (const [k, limit] of [['speed', 0.9 * Math.log(4)], ['rotation', 0.75 * Math.log(4)]] as const) {
       const end = mean(records.slice(-n).map((l) => l.losses[k]));
       assert.ok(end < limit, `${k}: mean of the last ${n} steps ${end.toFixed(4)} is not below ${limit.toFixed(4)}\n${r.out}`);

@@ -36,7 +36,7 @@ export const MOTION_CLASSES = [
 export type MotionClass = (typeof MOTION_CLASSES)[number];
 
 /** Bumped whenever the drawing or encoding changes, so caches are regenerated. */
-export const SYNTHETIC_VERSION = 3;
+export const SYNTHETIC_VERSION = 4;
 
 export interface SyntheticOptions {
   /** Number of motion classes, the first N of MOTION_CLASSES (default 10, at least 2). */
@@ -203,7 +203,9 @@ function makeBackground(rand: () => number, W: number, H: number): Uint8Array {
       let m = (g(ix, iy) * (1 - fx) + g(ix + 1, iy) * fx) * (1 - fy) + (g(ix, iy + 1) * (1 - fx) + g(ix + 1, iy + 1) * fx) * fy;
       if (stripeAmp) m += stripeAmp * Math.sin(2 * Math.PI * freq * (x * Math.cos(phi) + y * Math.sin(phi)));
       if (checker && ((Math.floor(x / checker) + Math.floor(y / checker)) & 1)) m += 0.12;
-      m = Math.min(1, Math.max(0, m));
+      // Texture at 40% contrast: busy enough that no frame is a flat field, calm enough that the
+      // moving shapes, not the background, are what a small model at 32² sees.
+      m = 0.5 + 0.4 * (Math.min(1, Math.max(0, m)) - 0.5);
       const light = 1.25 - (0.65 * y) / H; // lit from above
       const o = (y * W + x) * 3;
       for (let c = 0; c < 3; c++) bg[o + c] = Math.min(255, Math.round((a[c] * (1 - m) + b[c] * m) * light));
@@ -234,7 +236,7 @@ function makeScene(opts: Resolved, label: number, n: number): Scene {
         kind,
         x: rand() * W,
         y: rand() * H,
-        r: S * (0.07 + 0.11 * rand()),
+        r: S * (0.11 + 0.18 * rand()),
         aspect: 0.6 + 0.8 * rand(),
         angle: kind === 2 ? (rand() - 0.5) * 0.4 : rand() * 2 * Math.PI, // triangles stand upright
         c1,
@@ -250,14 +252,16 @@ function makeScene(opts: Resolved, label: number, n: number): Scene {
   const cls = MOTION_CLASSES[label];
   const cx = W / 2 + (rand() - 0.5) * 0.2 * W;
   const cy = H / 2 + (rand() - 0.5) * 0.2 * H;
-  // Per-video rates spread by ≤ 1.4×, under the 2× between playback-rate classes.
-  const speed = S * (0.008 + 0.003 * rand()); // px per frame: 1.0..1.4 px at 128
-  const omega = (1.5 + 0.6 * rand()) * (Math.PI / 180); // rad per frame
-  // Zoom is centred on the middle frame and slow enough that shapes stay in view (×0.6..×1.6 over
+  // Per-video rates spread by ≤ 1.4×, under the 2× between playback-rate classes. Fast enough that
+  // a clip resized to 32² (what the tiny backbone sees) still moves about a pixel per frame: at
+  // 0.3 px per frame the classes could not be told apart even with their labels.
+  const speed = S * (0.024 + 0.009 * rand()); // px per frame: 2.3..3.2 px at 96
+  const omega = (4.5 + 1.8 * rand()) * (Math.PI / 180); // rad per frame
+  // Zoom is centred on the middle frame and slow enough that shapes stay in view (×0.45..×2.2 over
   // 240 frames): otherwise late frames show nothing moving and their playback rate is unknowable.
-  const zoom = 0.0035 + 0.001 * rand(); // log-scale per frame
+  const zoom = 0.00525 + 0.0015 * rand(); // log-scale per frame
   const oscDir = rand() * 2 * Math.PI;
-  const oscAmp = S * (0.06 + 0.02 * rand());
+  const oscAmp = S * (0.18 + 0.06 * rand());
   const oscPeriod = 60 + 20 * rand(); // long enough that 8× playback does not alias it
   const oscPhase = rand() * 2 * Math.PI;
   const jitter = Array.from({ length: opts.frames }, () => [(rand() - 0.5) * 0.6, (rand() - 0.5) * 0.6]);
