@@ -22,7 +22,7 @@ import type { Backbone } from '../src/plugins/types.ts';
 import type { Registry } from '../src/plugins/registry.ts';
 import type { CheckpointState } from '../src/plugins/trainer/types.ts';
 import { resolveConfig } from '../src/platform/node-train.ts';
-import { DEFAULT_STEPS, evaluateBackbones, openDataset, pretrainRegistries, runPretraining, syntheticEvalData } from '../src/platform/node-pretrain.ts';
+import { DEFAULT_STEPS, evaluateBackbones, openDataset, pretrainRegistries, runPretraining } from '../src/platform/node-pretrain.ts';
 import { backboneFromCheckpoint, checkpointProvenance, fileSha256, latestCheckpointFile, openEvalData, randomBackbone, readBackboneCheckpoint, writeJsonFile, type EvalData } from '../src/platform/node-eval.ts';
 import {
   DEFAULT_VARIANTS, RANDOM_INIT, VARIANT_PRESETS, configDifferences, markdownTable, parseVariants, summarize, textTable, variantConfig,
@@ -78,9 +78,11 @@ The random-init baseline row (same backbone, seeded as each run's init) is alway
 Training options (passed to every run, as in examples/pretrain.ts; default budget ${DEFAULT_STEPS} steps):
 ${PASSED.map(fmt).join('\n')}
 
-Evaluation: --eval-data (default: the pretraining data) 'synthetic' or a folder per class is split
-by video index (--test-every), a split file trainlist0N.txt gives trainlist0N / testlist0N; centre
-clips of the run's clip length and size; each protocol with its defaults (docs/evaluation.md). The
+Evaluation: --eval-data (default: the pretraining data) 'synthetic' is the config's held-out
+synthetic set (evaluation.heldOut, drawn with another seed), split by video index (--test-every)
+as a folder per class is; a split file trainlist0N.txt gives trainlist0N / testlist0N; centre clips
+of the run's clip length and size at evaluation.stride; each protocol with its defaults
+(docs/evaluation.md). The
 reported metric is each protocol's primary one (knn: k20_top1, linear: top1, retrieval: r@1,
 finetune: top1).
 
@@ -187,8 +189,8 @@ async function latestState(dir: string): Promise<{ file: string; state: Checkpoi
  */
 function fingerprint(job: Job, evaluation: { data: string; testEvery: number }): Record<string, unknown> {
   const c = job.config;
-  const config = job.kind === 'pretrain' ? c : { backbone: c.backbone, seed: c.seed, data: { clipLength: c.data.clipLength, size: c.data.size, augment: c.data.augment, path: c.data.path, synthetic: c.data.synthetic } };
-  return JSON.parse(JSON.stringify({ ...config, evaluation })) as Record<string, unknown>;
+  const config = job.kind === 'pretrain' ? c : { backbone: c.backbone, seed: c.seed, data: { clipLength: c.data.clipLength, size: c.data.size, augment: c.data.augment, path: c.data.path, synthetic: c.data.synthetic }, evaluation: c.evaluation };
+  return JSON.parse(JSON.stringify({ ...config, evalData: evaluation })) as Record<string, unknown>;
 }
 
 async function main(): Promise<number> {
@@ -239,7 +241,7 @@ async function main(): Promise<number> {
   const evalSpec = args.evalData ?? base.data.path ?? 'synthetic';
   let evalData: EvalData;
   try {
-    evalData = evalSpec === 'synthetic' && base.data.path === null ? syntheticEvalData(dataset, base.data.synthetic, args.testEvery) : await openEvalData({ data: evalSpec, synthetic: base.data.synthetic, testEvery: args.testEvery });
+    evalData = await openEvalData({ data: evalSpec, config: base, testEvery: args.testEvery });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message.replace(/^--data/, '--eval-data')}\n(see --help)\n`);
@@ -247,7 +249,7 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  say(`evaluation: ${evalData.name}, ${evalData.classes.length} classes, ${evalData.train.items.length} train / ${evalData.test.items.length} test videos`);
+  say(`evaluation: ${evalData.name}${evalData.train.description?.heldOut ? ' (held-out set, none of it pretrained on)' : ''}, ${evalData.classes.length} classes, ${evalData.train.items.length} train / ${evalData.test.items.length} test videos; centre clips at rate ${base.evaluation.stride}`);
 
   let adapterName: string | null = null;
   const ensureInit = async () => {

@@ -30,7 +30,8 @@ Required:
                           backbone, clip length, size and synthetic-set settings), a run folder (its
                           latest checkpoint), a plain backbone state dict (needs --backbone or --config),
                           or 'random' (the run's random initialisation, seeded with --seed / config.seed)
-  --data <dataset>        'synthetic' (the run's synthetic set, split by video index), a folder per class
+  --data <dataset>        'synthetic' (the run's held-out synthetic set: evaluation.heldOut, drawn with
+                          another seed than the pretraining videos; split by video index), a folder per class
                           (split by index), or a UCF101/HMDB51 split list trainlist0N.txt (its
                           testlist0N.txt is the test split; classInd.txt next to them)
   --protocol <a,b>        ${evaluators.names().join(', ')} (comma-separated; finetune must come alone or last)
@@ -42,7 +43,7 @@ Options:
   --config <file>         a training config (.json / .ts): backbone, data.clipLength, data.size, seed
   --clip-length <T>       frames per clip (default: the run's data.clipLength)
   --size <px>             clip size (default: the run's data.size)
-  --stride <s>            playback rate of the clips (default 1)
+  --stride <s>            playback rate of the clips (default: the run's evaluation.stride)
   --crop <f>              centre crop: this fraction of the shorter side (default 1)
   --split <n>             split number of UCF101/HMDB51 lists (default: from the file name, or 1)
   --split-dir <dir>       folder of HMDB51 <class>_test_splitN.txt files (with --data <videos root>)
@@ -69,7 +70,7 @@ interface Args {
   config: string | null;
   clipLength: number | null;
   size: number | null;
-  stride: number;
+  stride: number | null;
   crop: number;
   split: number | undefined;
   splitDir: string | undefined;
@@ -100,7 +101,7 @@ function num(flag: string, v: string, int = true): number {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { checkpoint: null, data: null, protocols: [], sets: [], backbone: null, config: null, clipLength: null, size: null, stride: 1, crop: 1, split: undefined, splitDir: undefined, testEvery: 4, batchSize: 16, workers: undefined, seed: null, out: null, quiet: false, help: false };
+  const a: Args = { checkpoint: null, data: null, protocols: [], sets: [], backbone: null, config: null, clipLength: null, size: null, stride: null, crop: 1, split: undefined, splitDir: undefined, testEvery: 4, batchSize: 16, workers: undefined, seed: null, out: null, quiet: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     const { flag, value: v, last } = readFlag(argv, i, (f) => {
       if (!FLAGS.includes(f)) throw new ConfigError(`unknown option '${f}'; options: ${FLAGS.join(' ')}`);
@@ -213,12 +214,12 @@ async function main(): Promise<number> {
     backbone = ck ? backboneFromCheckpoint(ck, config, reg) : randomBackbone(config, reg);
     const checkpoint: Provenance['checkpoint'] = ck ? checkpointProvenance(ck) : { sha256: null, kind: 'random-init', seed: config.seed };
     log(`backbone: ${JSON.stringify(config.backbone)} from ${ck ? `${ck.path} (sha256 ${ck.sha256.slice(0, 16)}…${ck.step !== null ? `, step ${ck.step}` : ''})` : `random init (seed ${config.seed})`}`);
-    const ed = await openEvalData({ data: args.data!, synthetic: config.data.synthetic, split: args.split, splitDir: args.splitDir, testEvery: args.testEvery });
+    const ed = await openEvalData({ data: args.data!, config, split: args.split, splitDir: args.splitDir, testEvery: args.testEvery });
     log(`data: ${ed.name}, ${ed.classes.length} classes, ${ed.train.items.length} train / ${ed.test.items.length} test videos`);
     const clipOpts = {
       clipLength: config.data.clipLength,
       size: config.data.size,
-      stride: args.stride,
+      stride: args.stride ?? config.evaluation.stride,
       crop: args.crop,
       // The pretraining loader normalises with ImageNet statistics when augmenting, and not at all otherwise.
       normalize: config.data.augment ? IMAGENET_NORMALIZE : (false as const),

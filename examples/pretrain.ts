@@ -13,7 +13,8 @@ import { init, shutdown } from '../src/engine/index.ts';
 import { CLI_OPTIONS, ConfigError, checkPlugins, type PluginRegistries, type TrainConfig } from '../src/plugins/config.ts';
 import { backbones, pretextTasks, objectives, weightings } from '../src/plugins/index.ts';
 import { resolveConfig } from '../src/platform/node-train.ts';
-import { DEFAULT_STEPS, evaluateRun, pretrainRegistries as registries, runPretraining } from '../src/platform/node-pretrain.ts';
+import { heldOutSyntheticOptions } from '../src/platform/node-eval.ts';
+import { DEFAULT_STEPS, evaluateRun, openDataset, pretrainRegistries as registries, runEvalData, runPretraining } from '../src/platform/node-pretrain.ts';
 import { runCommand } from './lib/cli.ts';
 
 function help(): string {
@@ -32,9 +33,10 @@ Options:
 ${opts}
 
 Config fields (--config file or --set path=value): data.{path,clipLength,size,augment,workers,
-prefetch,synthetic.{frames,size,classes,videosPerClass,seed}}, backbone, tasks, objective,
-weighting, optimizer.{type,lr,momentum,nesterov,weightDecay,betas,eps}, schedule.{type,warmup,
-minLrFactor}, batchSize, steps, epochs, clipGradNorm, seed, checkpointEvery, knnEvery, out, onNonFinite.
+prefetch,sharedRotation,synthetic.{frames,size,classes,videosPerClass,seed}}, backbone, tasks,
+objective, weighting, optimizer.{type,lr,momentum,nesterov,weightDecay,betas,eps}, schedule.{type,
+warmup,minLrFactor}, batchSize, steps, epochs, clipGradNorm, seed, checkpointEvery, knnEvery,
+evaluation.{stride,heldOut.{videosPerClass,frames,seed}}, out, onNonFinite.
 
 Plugins:
   backbones (--backbone):
@@ -48,8 +50,10 @@ ${list(weightings)}
 
 At the end (synthetic set only; skip with --no-eval) the pretrained backbone and the same backbone
 at its random initialisation are evaluated with kNN and a linear probe on the synthetic motion
-classes (every 4th video of each class is a test video); the table goes to stdout and the results
-to <out>/eval.json (docs/evaluation.md; other protocols and datasets: examples/evaluate.ts).
+classes, on a held-out labelled set drawn with another seed (evaluation.heldOut: 40 videos of 64
+frames per class, every 4th a test video; centre clips at rate evaluation.stride = 8); the table
+goes to stdout and the results to <out>/eval.json (docs/evaluation.md; other protocols and
+datasets: examples/evaluate.ts).
 
 SIGINT (Ctrl-C) or SIGTERM saves a checkpoint after the current step and exits with 130 / 143;
 --resume continues from the latest checkpoint in --out and gives the same losses as an
@@ -70,6 +74,7 @@ async function main(): Promise<number> {
       return 0;
     }
     checkPlugins(config, registries);
+    if (config.data.path === null && !(noEval && config.knnEvery === 0)) heldOutSyntheticOptions(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n(see --help)\n`);
@@ -81,15 +86,20 @@ async function main(): Promise<number> {
   const adapterName = `${adapter.description}${adapter.software ? ' (software)' : ''}`;
   say(`adapter: ${adapterName}`);
   try {
+    const dataset = await openDataset(config, say);
+    // The held-out set is drawn before the loader's threads start (see runEvalData).
+    const evalData = config.data.path === null && (!noEval || config.knnEvery > 0) ? await runEvalData(config, dataset, say) : undefined;
     const result = await runPretraining({
       config,
       adapter: adapterName,
       say,
       progress: cli.progress,
+      dataset,
+      evalData,
       evaluate: noEval
         ? undefined
-        : async ({ trainer, dataset, result }) => {
-            if (config.data.path === null) await evaluateRun(config, trainer.parts.backbone, dataset, result.checkpoint, result.step, adapterName, say);
+        : async ({ trainer, result }) => {
+            if (evalData) await evaluateRun(config, trainer.parts.backbone, evalData, result.checkpoint, result.step, adapterName, say);
             else say(`eval:       skipped (built in for the synthetic set only); run examples/evaluate.ts --checkpoint ${config.out} --data <labelled dataset> --protocol knn,linear`);
           },
     });

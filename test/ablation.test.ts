@@ -180,7 +180,7 @@ cli('a tiny study: runs, table, ablation.json / .md agree with the runs; a secon
   try {
     const synthetic = JSON.stringify({ frames: 48, size: 32, classes: 2, videosPerClass: 4, seed: 0 });
     const args = ['--out', out, '--seeds', '0,1', '--steps', '2', '--variants', 'contrastive,stor+contrastive', '--batch-size', '4', '--no-progress', '--checkpoint-every', '0',
-      '--set', 'backbone.width=4', '--set', 'data.size=32', '--set', `data.synthetic=${synthetic}`, '--set', 'tasks[0].hidden=32',
+      '--set', 'backbone.width=4', '--set', 'data.size=32', '--set', `data.synthetic=${synthetic}`, '--set', 'evaluation.heldOut={"videosPerClass":4,"frames":48}', '--set', 'tasks[0].hidden=32',
       '--set', 'objective.hidden=32', '--set', 'objective.predictorHidden=32', '--set', 'objective.projectionDim=16'];
     const r = run(args);
     assert.is(r.code, 0, `${r.out}\n${r.err}`);

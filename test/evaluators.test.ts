@@ -312,7 +312,9 @@ test('backbone stages: tiny = stem, layer1-3; r3d = stem, layer1-4; c3d = 1-5', 
 const SYN = { classes: 3, videosPerClass: 4, frames: 24, size: 32 };
 let ds: SyntheticDataset;
 let tmp: string;
-const tinyConfig = { data: { synthetic: SYN, clipLength: 4, size: 32 }, backbone: { type: 'tiny', width: 4 } };
+// The held-out evaluation set ('--data synthetic'): as many videos, drawn with seed 7.
+const HELD_OUT = { videosPerClass: 4, frames: 24, seed: 7 };
+const tinyConfig = { data: { synthetic: SYN, clipLength: 4, size: 32 }, backbone: { type: 'tiny', width: 4 }, evaluation: { heldOut: HELD_OUT, stride: 2 } };
 
 test('setup: a tiny synthetic set (3 classes × 4 videos, 24 frames at 32²)', async () => {
   ds = await ensureSyntheticDataset({ ...SYN, cacheDir: join(root, '.cache') });
@@ -364,6 +366,8 @@ test('examples/evaluate.ts: kNN + linear + retrieval of a checkpoint file; its S
     for (const v of Object.values(x.metrics)) assert.ok(Number.isFinite(v));
   }
   assert.is(results[0].provenance.dataset.train.covers, 'path+label+bytes');
+  assert.is((results[0].settings.clipSource as { stride: number }).stride, 2, "no --stride: the config's evaluation.stride");
+  assert.is((results[0].provenance.dataset.train.description as { heldOut?: boolean }).heldOut, true, "--data synthetic: the config's held-out set");
   assert.is(results[0].settings.clips, 2, '--set clips=2 reaches every protocol that has it');
   assert.is(results[1].settings.clips, 2);
   assert.is(results[1].settings.epochs, 30);
@@ -471,14 +475,18 @@ test('cachedFeatures: one extraction per (split, spec), freed by dispose()', asy
 test('examples/pretrain.ts ends with kNN + linear probe of the pretrained and the random-init backbone; --no-eval skips it', () => {
   const run = (out: string, extra: string[]) => {
     const args = ['--steps', '2', '--batch-size', '3', '--out', out, '--no-progress', '--checkpoint-every', '0', '--objective', 'none', '--tasks', 'speed',
-      '--set', `data.synthetic=${JSON.stringify(SYN)}`, '--set', 'data.size=32', '--set', 'backbone.width=4', ...extra];
+      '--set', `data.synthetic=${JSON.stringify(SYN)}`, '--set', `evaluation.heldOut=${JSON.stringify(HELD_OUT)}`, '--set', 'evaluation.stride=2', '--set', 'data.size=32', '--set', 'backbone.width=4', ...extra];
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'examples/pretrain.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: 300_000, env: { ...process.env, FORCE_COLOR: '0' } });
     return { code: r.status, out: r.stdout ?? '', err: r.stderr ?? '' };
   };
   const out = join(tmp, 'run');
   const r = run(out, []);
   assert.is(r.code, 0, `${r.out}\n${r.err}`);
-  assert.match(r.out, /evaluation: kNN \+ linear probe on the 3 synthetic motion classes \(9 train \/ 3 test videos/);
+  assert.match(r.out, /evaluation: kNN \+ linear probe on the 3 synthetic motion classes \(9 train \/ 3 test videos, none of them pretrained on; centre clip at rate 2\)/);
+  // The evaluation videos are the held-out set's, not the pretraining set's.
+  const pretrainRoot = /^data: synthetic, .* in (\S+)$/m.exec(r.out)?.[1];
+  const heldOutRoot = /^eval data: synthetic held-out set, 9 train \/ 3 test videos of 24 frames \(seed 7\) in (\S+)$/m.exec(r.out)?.[1];
+  assert.ok(pretrainRoot && heldOutRoot && pretrainRoot !== heldOutRoot, r.out);
   assert.match(r.out, /random init\s+pretrained\s+difference/);
   assert.match(r.out, /knn k20_top1\s+[\d.]+%\s+[\d.]+%\s+[+-][\d.]+/);
   assert.match(r.out, /linear top1/);
@@ -503,6 +511,11 @@ test('examples/pretrain.ts ends with kNN + linear probe of the pretrained and th
   assert.is(skip.code, 0, skip.err);
   assert.not.match(skip.out, /evaluation:/);
   assert.not.ok(existsSync(join(tmp, 'run-no-eval', 'eval.json')));
+  // A held-out seed equal to the pretraining set's would evaluate on pretraining videos: refused before work starts.
+  const same = run(join(tmp, 'run-same-seed'), ['--set', 'evaluation.heldOut.seed=0']);
+  assert.is(same.code, 2, same.out);
+  assert.match(same.err, /evaluation\.heldOut\.seed \(0\) equals data\.synthetic\.seed/);
+  assert.not.match(same.out, /^data:/m);
 });
 
 test('teardown', () => {

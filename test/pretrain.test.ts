@@ -50,7 +50,7 @@ test('--knn-every: kNN top-1 every n steps in log.jsonl and report.html; refused
   const out = mkdtempSync(join(tmpdir(), 'cstp-knn-'));
   try {
     const tiny = ['--steps', '4', '--batch-size', '2', '--no-progress', '--checkpoint-every', '0',
-      '--set', 'data.synthetic={"classes":2,"videosPerClass":4,"frames":24,"size":32}', '--set', 'data.size=32', '--set', 'data.workers=1',
+      '--set', 'data.synthetic={"classes":2,"videosPerClass":4,"frames":24,"size":32}', '--set', 'evaluation.heldOut={"videosPerClass":4,"frames":24}', '--set', 'data.size=32', '--set', 'data.workers=1',
       '--set', 'backbone.width=4', '--set', 'objective={"type":"byol","hidden":16,"predictorHidden":16,"projectionDim":8}'];
     const r = pretrain([...tiny, '--knn-every', '2', '--out', join(out, 'run')], 300_000);
     assert.is(r.code, 0, `${r.out}\n${r.err}`);

@@ -102,13 +102,25 @@ export function checkpointProvenance(ck: LoadedBackboneFile): Provenance['checkp
 export interface EvalDataOptions {
   /** 'synthetic', a folder per class, a UCF-style split list (trainlist0N.txt / testlist0N.txt), or a dataset root with splitDir. */
   data: string;
-  /** The synthetic set's options (from the run's config) when data is 'synthetic'. */
-  synthetic?: TrainConfig['data']['synthetic'];
+  /** The run's config when data is 'synthetic': its held-out labelled set (evaluation.heldOut with data.synthetic's classes and size). */
+  config?: Pick<TrainConfig, 'data' | 'evaluation'>;
   split?: number;
   splitDir?: string;
   /** By-index splits (synthetic, folder per class): every n-th video of a class is a test video. */
   testEvery?: number;
   onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * The synthetic options of a run's held-out evaluation set: data.synthetic's classes and size,
+ * evaluation.heldOut's videos, frames and seed. A seed equal to the pretraining set's would draw
+ * the pretraining videos again (shorter), so it is refused.
+ */
+export function heldOutSyntheticOptions(config: Pick<TrainConfig, 'data' | 'evaluation'>) {
+  const s = config.data.synthetic;
+  const h = config.evaluation.heldOut;
+  if (h.seed === s.seed) throw new ConfigError(`evaluation.heldOut.seed (${h.seed}) equals data.synthetic.seed: the evaluation videos would be the pretraining videos; give either another seed`);
+  return { classes: s.classes, size: s.size, videosPerClass: h.videosPerClass, frames: h.frames, seed: h.seed };
 }
 
 export interface EvalData {
@@ -131,10 +143,10 @@ function labelled(d: Dataset): { path: string; label: number }[] {
 export async function openEvalData(o: EvalDataOptions): Promise<EvalData> {
   const testEvery = o.testEvery ?? 4;
   if (o.data === 'synthetic') {
-    const s = o.synthetic ?? parseConfig({}).data.synthetic;
-    const ds = await ensureSyntheticDatasetInWorker({ frames: s.frames, size: s.size, classes: s.classes, videosPerClass: s.videosPerClass, seed: s.seed, onProgress: o.onProgress });
+    const synthetic = heldOutSyntheticOptions(o.config ?? parseConfig({}));
+    const ds = await ensureSyntheticDatasetInWorker({ ...synthetic, onProgress: o.onProgress });
     const { train, test } = splitByIndex(ds.items, testEvery, ds.root);
-    const description = { ...train.description, synthetic: s };
+    const description = { ...train.description, synthetic, heldOut: true };
     return { name: 'synthetic', classes: ds.classes, train: { ...train, description }, test: { ...test, description }, dataset: ds };
   }
   const p = resolve(o.data);

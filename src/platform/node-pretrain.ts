@@ -13,7 +13,7 @@ import type { Backbone } from '../plugins/types.ts';
 import type { Registry } from '../plugins/registry.ts';
 import type { Trainer } from '../plugins/trainer/trainer.ts';
 import { runNodeTraining, type NodeRunResult } from './node-train.ts';
-import { fileSha256, randomBackbone, writeJsonFile, type EvalData } from './node-eval.ts';
+import { fileSha256, openEvalData, randomBackbone, writeJsonFile, type EvalData } from './node-eval.ts';
 import { openItemInThread } from './node-reader-thread.ts';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -62,32 +62,39 @@ export async function openDataset(config: TrainConfig, say: (s: string) => void)
   return ds;
 }
 
-/** The synthetic set as evaluation data: a by-index split (every `testEvery`-th video of a class is a test video), as `openEvalData('synthetic')` makes it. */
-export function syntheticEvalData(dataset: Dataset, synthetic: TrainConfig['data']['synthetic'], testEvery = 4): EvalData {
-  const { train, test } = splitByIndex(dataset.items as { path: string; label: number }[], testEvery, dataset.root);
-  const description = { ...train.description, synthetic };
-  return { name: 'synthetic', classes: dataset.classes, train: { ...train, description }, test: { ...test, description }, dataset };
+/**
+ * The run's labelled evaluation data: with the synthetic set, its held-out set (drawn now, in a
+ * worker thread: before the loader's threads start decoding, see node-synthetic.ts); with a
+ * labelled dataset, every 4th video of each class as a test video. Null when the data has no labels.
+ */
+export async function runEvalData(config: TrainConfig, dataset: Dataset, say: (s: string) => void): Promise<EvalData | null> {
+  if (config.data.path === null) {
+    const data = await openEvalData({ data: 'synthetic', config });
+    const h = config.evaluation.heldOut;
+    say(`eval data: synthetic held-out set, ${data.train.items.length} train / ${data.test.items.length} test videos of ${h.frames} frames (seed ${h.seed}) in ${data.dataset!.root}`);
+    return data;
+  }
+  if (dataset.items.some((it) => !(it.label !== undefined && Number.isInteger(it.label) && it.label >= 0))) return null;
+  return { name: basename(config.data.path), classes: dataset.classes, ...splitByIndex(dataset.items as { path: string; label: number }[], 4, dataset.root) };
 }
 
-/** Centre-clip settings of the run's evaluation: its clip length and size, normalised as the pair loader did. */
+/** Evaluation-clip settings of a run: its clip length and size at evaluation.stride, normalised as the pair loader did. */
 function evalClipOptions(config: TrainConfig) {
-  return { clipLength: config.data.clipLength, size: config.data.size, normalize: config.data.augment ? IMAGENET_NORMALIZE : (false as const) };
+  return { clipLength: config.data.clipLength, size: config.data.size, stride: config.evaluation.stride, normalize: config.data.augment ? IMAGENET_NORMALIZE : (false as const) };
 }
 
 /**
- * The online kNN monitor of `config.knnEvery` on the dataset's labelled evaluation split (the
- * synthetic set's by-index split, or every 4th video of each class of a labelled dataset), its
- * clips decoded now, in a worker thread (the pair loader's worker threads decode at the same
+ * The online kNN monitor of `config.knnEvery` on the run's labelled evaluation data (runEvalData),
+ * its clips decoded now, in a worker thread (the pair loader's worker threads decode at the same
  * time, see node-reader-thread.ts). Throws a ConfigError, before any training, when the dataset
- * has no class labels.
+ * has no class labels (`data` null).
  */
-export async function prepareKnnMonitor(config: TrainConfig, dataset: Dataset, say: (s: string) => void): Promise<KnnMonitor> {
-  const unlabelled = dataset.items.filter((it) => !(it.label !== undefined && Number.isInteger(it.label) && it.label >= 0));
-  if (unlabelled.length) {
-    throw new ConfigError(`--knn-every needs class labels, and ${unlabelled.length} of ${dataset.items.length} videos have none (e.g. ${unlabelled[0].path}): ` +
+export async function prepareKnnMonitor(config: TrainConfig, data: EvalData | null, dataset: Dataset, say: (s: string) => void): Promise<KnnMonitor> {
+  if (!data) {
+    const unlabelled = dataset.items.filter((it) => !(it.label !== undefined && Number.isInteger(it.label) && it.label >= 0));
+    throw new ConfigError(`--knn-every needs class labels, and ${unlabelled.length} of ${dataset.items.length} videos have none (e.g. ${unlabelled[0]?.path}): ` +
       'use the synthetic set, a folder per class, or a UCF101-style split file, or drop --knn-every');
   }
-  const data = config.data.path === null ? syntheticEvalData(dataset, config.data.synthetic) : { ...splitByIndex(dataset.items as { path: string; label: number }[], 4, dataset.root), classes: dataset.classes };
   const t0 = performance.now();
   const thread = openItemInThread();
   try {
@@ -114,8 +121,8 @@ export interface EvalTarget {
 
 /**
  * Evaluates each target with freshly built evaluators (`make()`) on `data`, with centre clips of the
- * config's clip length and size (ImageNet-normalised when the run augmented, as the pair loader
- * did). `cache` keeps decoded frames for the next target. Returns one result list per target.
+ * config's clip length and size at evaluation.stride (ImageNet-normalised when the run augmented,
+ * as the pair loader did). `cache` keeps decoded frames for the next target. Returns one result list per target.
  */
 export async function evaluateBackbones(o: { config: TrainConfig; data: EvalData; targets: EvalTarget[]; make: () => Evaluator[]; adapter: string; cache?: boolean; log?: (line: string) => void }): Promise<EvalResult[][]> {
   const { config, data } = o;
@@ -134,15 +141,17 @@ export async function evaluateBackbones(o: { config: TrainConfig; data: EvalData
 
 /**
  * The end of the default run: kNN and linear probe of the pretrained backbone and of the same
- * backbone at its random initialisation (seeded as the run's init), on a by-index train/test split
- * of the synthetic motion classes; a table of both and their difference, and <out>/eval.json.
+ * backbone at its random initialisation (seeded as the run's init), on the run's labelled evaluation
+ * data (runEvalData: the synthetic held-out set); a table of both and their difference, and
+ * <out>/eval.json.
  */
-export async function evaluateRun(config: TrainConfig, pretrained: Backbone, dataset: Dataset, checkpointPath: string | null, step: number, adapter: string, say: (s: string) => void): Promise<void> {
+export async function evaluateRun(config: TrainConfig, pretrained: Backbone, data: EvalData, checkpointPath: string | null, step: number, adapter: string, say: (s: string) => void): Promise<void> {
   const t0 = performance.now();
-  const data = syntheticEvalData(dataset, config.data.synthetic);
   const make = () => [evaluators.build({ type: 'knn' }, {}), evaluators.build({ type: 'linear' }, {})];
   say('');
-  say(`evaluation: kNN + linear probe on the ${dataset.classes.length} synthetic motion classes (${data.train.items.length} train / ${data.test.items.length} test videos, all of them pretrained on; centre clip)`);
+  const what = data.name === 'synthetic' ? `the ${data.classes.length} synthetic motion classes` : `${data.name} (${data.classes.length} classes)`;
+  const unseen = data.train.description?.heldOut ? ', none of them pretrained on' : '';
+  say(`evaluation: kNN + linear probe on ${what} (${data.train.items.length} train / ${data.test.items.length} test videos${unseen}; centre clip at rate ${config.evaluation.stride})`);
   const ckSha = checkpointPath ? await fileSha256(checkpointPath) : null;
   let trained: EvalResult[];
   let random: EvalResult[];
@@ -188,6 +197,8 @@ export interface PretrainOptions {
   progress?: boolean;
   /** The dataset, when the caller opened it already (else openDataset). */
   dataset?: Dataset;
+  /** The labelled evaluation data for the kNN monitor (runEvalData), when the caller opened it already. */
+  evalData?: EvalData | null;
   /**
    * Called after a run that reached its last step, with the data workers stopped; the trainer's
    * backbone is the pretrained one. Not called when the run was stopped by a signal.
@@ -212,7 +223,7 @@ export async function runPretraining(o: PretrainOptions): Promise<NodeRunResult>
     ...pairLoaderOptions(config),
   });
   try {
-    const monitor = config.knnEvery > 0 ? await prepareKnnMonitor(config, dataset, say) : null;
+    const monitor = config.knnEvery > 0 ? await prepareKnnMonitor(config, o.evalData !== undefined ? o.evalData : await runEvalData(config, dataset, say), dataset, say) : null;
     const data = loaderSource(loader, dataset.items.length);
     const totalSteps = config.steps ?? (config.epochs !== null ? config.epochs * data.batchesPerEpoch! : DEFAULT_STEPS);
     const parts = buildParts(config, pretrainRegistries);

@@ -98,6 +98,28 @@ export const configSchema = z
      * (0: off). Needs class labels.
      */
     knnEvery: z.number().int().min(0).default(0),
+    /** How the run's backbone is evaluated: the default run's table, the kNN monitor, the ablation. */
+    evaluation: z
+      .strictObject({
+        /**
+         * Playback rate of the evaluation clips (frames between sampled frames). 8: a centre clip of
+         * 8 frames spans 57, long enough for the synthetic classes' motion to show at 32².
+         */
+        stride: z.number().int().min(1).default(8),
+        /**
+         * With the synthetic set, evaluation runs on labelled videos of their own, drawn with
+         * another seed (none of them pretrained on); classes and size follow data.synthetic.
+         * Split by index: every 4th video of a class is a test video.
+         */
+        heldOut: z
+          .strictObject({
+            videosPerClass: z.number().int().min(2).default(40),
+            frames: z.number().int().min(2).default(64),
+            seed: z.number().int().default(7),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
     /** Run folder: checkpoints and log.jsonl. */
     out: z.string().min(1).default('runs/pretrain'),
     /** A non-finite loss term (or gradient): stop with an error naming it, or skip the update. */
