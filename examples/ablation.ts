@@ -394,7 +394,7 @@ async function main(): Promise<number> {
   const rows = summarize(runs, order, cols);
   const text = textTable(rows, cols);
   const dataName = base.data.path ?? 'synthetic';
-  const caption = `Task ablation: ${base.backbone.type} backbone pretrained on ${dataName} for ${budget} of ${base.batchSize} pairs (${base.optimizer.type}, lr ${base.optimizer.lr}) per run; evaluated on ${evalData.name} (${evalData.train.items.length} train / ${evalData.test.items.length} test videos); metrics in %, mean ± sample std over seeds ${args.seeds.join(', ')}.`;
+  const caption = `Task ablation: ${base.backbone.type} backbone pretrained on ${dataName} for ${budget} of ${base.batchSize} pairs (${base.optimizer.type}, lr ${base.optimizer.lr}) per run; evaluated on ${evalData.name}${evalData.train.description?.heldOut ? ' held-out videos' : ''} (${evalData.train.items.length} train / ${evalData.test.items.length} test videos, centre clips at rate ${base.evaluation.stride}); metrics in %, mean ± sample std over seeds ${args.seeds.join(', ')}.`;
   const md = `${caption}\n\n${markdownTable(rows, cols)}\n`;
   say('');
   say(`ablation (${runs.length} runs, ${onlyJob === null ? finishedBefore : reused} reused; in %, mean ± std over ${args.seeds.length} seeds):`);

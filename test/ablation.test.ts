@@ -229,7 +229,7 @@ cli('a tiny study: runs, table, ablation.json / .md agree with the runs; a secon
     const md = readFileSync(join(out, 'ablation.md'), 'utf8');
     assert.equal(md, j.markdown);
     const lines = md.trim().split('\n');
-    assert.match(lines[0], /^Task ablation: tiny backbone .* 2 steps of 4 pairs .* mean ± sample std over seeds 0, 1\.$/);
+    assert.match(lines[0], /^Task ablation: tiny backbone .* 2 steps of 4 pairs .* evaluated on synthetic held-out videos \(6 train \/ 2 test videos, centre clips at rate 8\); .* mean ± sample std over seeds 0, 1\.$/);
     assert.is(lines[2], '| variant | tasks | objective | kNN k20_top1 (%) | linear top1 (%) |');
     assert.is(lines.length, 2 + 2 + 3);
     const cellRe = /^\d+\.\d ± \d+\.\d$/;
