@@ -62,6 +62,11 @@ export async function openDataset(config: TrainConfig, say: (s: string) => void)
   return ds;
 }
 
+/** The dataset's videos without a class label. */
+function unlabelledItems(dataset: Dataset) {
+  return dataset.items.filter((it) => !(it.label !== undefined && Number.isInteger(it.label) && it.label >= 0));
+}
+
 /**
  * The run's labelled evaluation data: with the synthetic set, its held-out set (drawn now, in a
  * worker thread: before the loader's threads start decoding, see node-synthetic.ts); with a
@@ -74,7 +79,7 @@ export async function runEvalData(config: TrainConfig, dataset: Dataset, say: (s
     say(`eval data: synthetic held-out set, ${data.train.items.length} train / ${data.test.items.length} test videos of ${h.frames} frames (seed ${h.seed}) in ${data.dataset!.root}`);
     return data;
   }
-  if (dataset.items.some((it) => !(it.label !== undefined && Number.isInteger(it.label) && it.label >= 0))) return null;
+  if (unlabelledItems(dataset).length) return null;
   return { name: basename(config.data.path), classes: dataset.classes, ...splitByIndex(dataset.items as { path: string; label: number }[], 4, dataset.root) };
 }
 
@@ -91,7 +96,7 @@ function evalClipOptions(config: TrainConfig) {
  */
 export async function prepareKnnMonitor(config: TrainConfig, data: EvalData | null, dataset: Dataset, say: (s: string) => void): Promise<KnnMonitor> {
   if (!data) {
-    const unlabelled = dataset.items.filter((it) => !(it.label !== undefined && Number.isInteger(it.label) && it.label >= 0));
+    const unlabelled = unlabelledItems(dataset);
     throw new ConfigError(`--knn-every needs class labels, and ${unlabelled.length} of ${dataset.items.length} videos have none (e.g. ${unlabelled[0]?.path}): ` +
       'use the synthetic set, a folder per class, or a UCF101-style split file, or drop --knn-every');
   }
